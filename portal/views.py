@@ -1,0 +1,105 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .forms import ApiTokenForm, IspServerForm, NetworkForm, ProfileForm
+from .models import ApiToken, IspServer, OwnedNetwork
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "portal/welcome.html")
+    return render(request, "portal/home.html")
+
+
+def _render_profile(request, **forms):
+    user = request.user
+    context = {
+        "profile_form": forms.get("profile_form") or ProfileForm(instance=user),
+        "network_form": forms.get("network_form") or NetworkForm(user=user),
+        "isp_form": forms.get("isp_form") or IspServerForm(user=user),
+        "token_form": forms.get("token_form") or ApiTokenForm(),
+        "networks": user.networks.all(),
+        "isp_servers": user.isp_servers.all(),
+        "tokens": user.api_tokens.all(),
+        # Shown once, right after creation; never stored in plain text.
+        "new_token_key": request.session.pop("new_token_key", None),
+    }
+    status = 400 if any(f is not None and f.errors for f in forms.values()) else 200
+    return render(request, "portal/profile.html", context, status=status)
+
+
+@login_required
+def profile(request):
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=request.user)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your settings are saved.")
+            return redirect("profile")
+        return _render_profile(request, profile_form=form)
+    return _render_profile(request)
+
+
+@login_required
+@require_POST
+def network_add(request):
+    form = NetworkForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _render_profile(request, network_form=form)
+    OwnedNetwork.objects.create(user=request.user, cidr=form.cleaned_data["cidr"], note=form.cleaned_data["note"])
+    messages.success(request, f"Network {form.cleaned_data['cidr']} added. Traffic from it will not be reported.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def network_delete(request, pk):
+    network = get_object_or_404(OwnedNetwork, pk=pk, user=request.user)
+    network.delete()
+    messages.success(request, f"Network {network.cidr} removed.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def isp_server_add(request):
+    form = IspServerForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _render_profile(request, isp_form=form)
+    server = IspServer.objects.create(
+        user=request.user, kind=form.cleaned_data["kind"], address=form.cleaned_data["address"]
+    )
+    messages.success(request, f"{server} added.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def isp_server_delete(request, pk):
+    server = get_object_or_404(IspServer, pk=pk, user=request.user)
+    server.delete()
+    messages.success(request, f"{server} removed.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def token_create(request):
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _render_profile(request, token_form=form)
+    token, key = ApiToken.issue(request.user, form.cleaned_data["name"])
+    request.session["new_token_key"] = key
+    messages.success(request, f"Token “{token.name}” created. Copy it now: it will not be shown again.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token.revoke()
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("profile")
