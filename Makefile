@@ -30,4 +30,4 @@ test: $(VENV)/.installed system-test-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
-	$(PY) bench/run.py
+	$(PY) bench/ingest.py

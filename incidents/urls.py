@@ -1,3 +1,10 @@
 from django.urls import path
 
-urlpatterns: list[path] = []
+from . import views
+
+urlpatterns = [
+    path("submissions/", views.submission_list, name="submission-list"),
+    path("submissions/new/", views.submission_new, name="submission-new"),
+    path("submissions/<int:pk>/", views.submission_detail, name="submission-detail"),
+    path("submissions/<int:pk>/progress.json", views.submission_progress, name="submission-progress"),
+]

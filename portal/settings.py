@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "crispy_forms",
@@ -113,7 +114,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stalled-submissions": {"task": "incidents.tasks.requeue_stalled_submissions", "schedule": 300},
+    "maintain-partitions": {"task": "incidents.tasks.maintain_partitions", "schedule": 3600},
+}
 
 # --- Mail --------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
@@ -208,3 +212,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Ingestion ------------------------------------------------------------------------------------------
+EVENT_MAX_AGE_DAYS = env.int("EVENT_MAX_AGE_DAYS", default=30)  # older events are rejected with that reason
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=120)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)  # as sent (compressed or not)
+LOG_MAX_UNCOMPRESSED_BYTES = env.int("LOG_MAX_UNCOMPRESSED_BYTES", default=2 * 1024 * 1024 * 1024)
+LOG_MAX_LINE_CHARS = 65536
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -38,3 +38,13 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _static_by_plain_names(settings):
+    """The live server serves static files from the apps' folders, which know
+    no hashed manifest names; only the names differ from production."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,389 @@
+"""Ingest a stored submission: parse, normalise, filter and store, exactly once.
+
+The whole submission is one database transaction, so a bad file never
+half-lands and a killed worker leaves nothing behind; the event table's
+primary key (reporter, time, fingerprint) makes a resent log or a retried
+task find its events already there.
+
+Fast path: rows stream from the parser by COPY straight into the partitioned
+event table, so PostgreSQL stores them on one core while Python parses on the
+other. If any row is already stored (a resend, a retry after a crash, an
+overlapping log) the key refuses the COPY; we roll back to a savepoint and
+take the merge path: COPY into a temporary table, then one INSERT ... ON
+CONFLICT DO NOTHING. Either way the rollups are then upserted in one
+statement from exactly the rows this submission added.
+"""
+
+import itertools
+import logging
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import partitions
+from .filters import SourceFilter
+from .logfile import LineReader, LogFileError, open_binary
+from .models import SourceDay, Submission
+from .normalise import parse_lines, too_long_rejections
+from .parsers import ParseContext, ParsedEvent, Rejection, UnknownFormat
+
+log = logging.getLogger(__name__)
+
+COPY_CHUNK = 4000
+PROGRESS_EVERY = 50_000
+DEDUPE_WINDOW = 200_000  # recent keys remembered to drop repeated lines within one file
+LOCK_NAMESPACE = 7001  # PostgreSQL advisory lock class for submissions
+
+# The fingerprint is a generated column (see the migration): never copied.
+COLUMNS = (
+    "reporter_id, time, submission_id, source_ip, source_port, target_ip, target_port, "
+    "protocol, tcp_flags, count, filter_reason"
+)
+COPY_EVENTS = f"COPY incidents_event ({COLUMNS}) FROM STDIN"
+STAGING = (
+    "CREATE TEMP TABLE ingest_staging (LIKE incidents_event INCLUDING DEFAULTS INCLUDING GENERATED) ON COMMIT DROP"
+)
+COPY_STAGING = f"COPY ingest_staging ({COLUMNS}) FROM STDIN"
+MERGE_STAGING = f"INSERT INTO incidents_event ({COLUMNS}) SELECT {COLUMNS} FROM ingest_staging ON CONFLICT DO NOTHING"  # noqa: S608
+
+# Rollup rows of this submission gather in a temporary table (several rows
+# per key when partial aggregates spilled), then one upsert merges them.
+ROLLUP_STAGING = """
+CREATE TEMP TABLE ingest_rollup (
+    day date, source_ip inet, protocol text, target_port integer,
+    events bigint, first_seen timestamptz, last_seen timestamptz, target_ips inet[]
+) ON COMMIT DROP
+"""
+COPY_ROLLUP = (
+    "COPY ingest_rollup (day, source_ip, protocol, target_port, events, first_seen, last_seen, target_ips) FROM STDIN"
+)
+# For the merge path: the rows this submission added, read back through the
+# primary key (only new rows carry this submission's id).
+ROLLUP_FROM_EVENTS = """
+INSERT INTO ingest_rollup
+SELECT (time AT TIME ZONE 'UTC')::date, source_ip, protocol, coalesce(target_port, -1), sum(count),
+       min(time), max(time), (array_agg(DISTINCT target_ip))[1:%(targets_kept)s]
+FROM incidents_event
+WHERE reporter_id = %(reporter)s AND time >= %(first)s AND time <= %(last)s AND submission_id = %(submission)s
+  AND filter_reason = ''
+GROUP BY 1, 2, 3, 4
+"""
+COUNT_ADDED = """
+SELECT count(*), count(*) FILTER (WHERE filter_reason <> '') FROM incidents_event
+WHERE reporter_id = %(reporter)s AND time >= %(first)s AND time <= %(last)s AND submission_id = %(submission)s
+"""
+UPSERT_ROLLUPS = """
+WITH totals AS (
+    SELECT day, source_ip, protocol, target_port, sum(events) AS events,
+           min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM ingest_rollup GROUP BY day, source_ip, protocol, target_port
+), targets AS (
+    SELECT day, source_ip, protocol, target_port, (array_agg(DISTINCT ip))[1:%(targets_kept)s] AS target_ips
+    FROM ingest_rollup CROSS JOIN LATERAL unnest(target_ips) AS ip
+    GROUP BY day, source_ip, protocol, target_port
+), sources AS (
+    INSERT INTO incidents_source_day AS r
+        (day, source_ip, reporter_id, protocol, target_port, events, target_ips, first_seen, last_seen)
+    SELECT day, source_ip, %(reporter)s, protocol, target_port, events, target_ips, first_seen, last_seen
+    FROM totals JOIN targets USING (day, source_ip, protocol, target_port)
+    ORDER BY day, source_ip, protocol, target_port
+    ON CONFLICT (day, source_ip, reporter_id, protocol, target_port) DO UPDATE SET
+        events = r.events + EXCLUDED.events,
+        target_ips = CASE WHEN cardinality(r.target_ips) >= %(targets_kept)s THEN r.target_ips
+                     ELSE (SELECT (array_agg(DISTINCT t))[1:%(targets_kept)s]
+                           FROM unnest(r.target_ips || EXCLUDED.target_ips) AS t) END,
+        first_seen = least(r.first_seen, EXCLUDED.first_seen),
+        last_seen = greatest(r.last_seen, EXCLUDED.last_seen)
+    RETURNING 1
+)
+INSERT INTO incidents_port_day AS p (day, protocol, target_port, events)
+SELECT day, protocol, target_port, sum(events) FROM totals
+GROUP BY day, protocol, target_port ORDER BY day, protocol, target_port
+ON CONFLICT (day, protocol, target_port) DO UPDATE SET events = p.events + EXCLUDED.events
+"""
+
+
+@dataclass
+class Counts:
+    lines: int = 0
+    staged: int = 0
+    repeated: int = 0  # identical to an earlier line of the same file
+    filtered: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    rejected_lines: list = field(default_factory=list)
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+
+    def reject(self, rejection: Rejection):
+        self.rejected += 1
+        if len(self.rejected_lines) < Submission.MAX_REJECTED_KEPT:
+            self.rejected_lines.append(
+                {"line": rejection.lineno, "reason": rejection.reason, "text": rejection.line[:300]}
+            )
+
+
+def progress_key(submission_id: int) -> str:
+    return f"submission-progress:{submission_id}"
+
+
+class _Rollup:
+    """Partial rollups of the kept events, keyed like SourceDay; spilled to
+    the ingest_rollup table when large, so memory stays bounded."""
+
+    MAX_KEYS = 50_000
+
+    def __init__(self):
+        self.rows: dict[tuple, list] = {}
+
+    def add(self, e: ParsedEvent) -> None:
+        key = (e.time.date(), e.source_ip, e.protocol, -1 if e.target_port is None else e.target_port)
+        row = self.rows.get(key)
+        if row is None:
+            self.rows[key] = [e.count, e.time, e.time, {e.target_ip}]
+            return
+        row[0] += e.count
+        if e.time < row[1]:
+            row[1] = e.time
+        elif e.time > row[2]:
+            row[2] = e.time
+        targets = row[3]
+        if len(targets) < SourceDay.TARGETS_KEPT:
+            targets.add(e.target_ip)
+
+    def full(self) -> bool:
+        return len(self.rows) >= self.MAX_KEYS
+
+    def spill(self, cursor) -> None:
+        # COPY text written by hand: psycopg's per-value adaptation is several
+        # times slower for hundreds of thousands of rows.
+        items = iter(self.rows.items())
+        with cursor.copy(COPY_ROLLUP) as copy:
+            while chunk := list(itertools.islice(items, COPY_CHUNK)):
+                copy.write(
+                    "".join(
+                        f"{day}\t{source}\t{protocol}\t{port}\t{events}\t{first.isoformat()}\t"
+                        f"{last.isoformat()}\t{{{','.join(targets)}}}\n"
+                        for (day, source, protocol, port), (events, first, last, targets) in chunk
+                    )
+                )
+        self.rows.clear()
+
+
+class _RowWriter:
+    """Turns events into COPY text rows, dropping lines repeated within the
+    file, and (on the fast path) gathers the rollups of the kept ones."""
+
+    def __init__(self, submission: Submission, source_filter: SourceFilter, rollup: _Rollup | None):
+        self.prefix = f"{submission.user_id}\t"
+        self.middle = f"\t{submission.pk}\t"
+        self.filter = source_filter
+        self.rollup = rollup
+        self.seen: set[tuple] = set()
+        self.filtered = 0
+        self.stamps: dict[datetime, str] = {}  # logs repeat seconds; isoformat() is not cheap
+
+    def row(self, e: ParsedEvent) -> str | None:
+        # The same fields as the table's fingerprint.
+        key = (e.time, e.source_ip, e.source_port, e.target_ip, e.target_port, e.protocol)
+        if key in self.seen:
+            return None
+        if len(self.seen) >= DEDUPE_WINDOW:
+            self.seen.clear()
+        self.seen.add(key)
+        reason = self.filter.reason(e.source_ip)
+        if reason:
+            self.filtered += 1
+        elif self.rollup is not None:
+            self.rollup.add(e)
+        stamp = self.stamps.get(e.time)
+        if stamp is None:
+            if len(self.stamps) > 100_000:
+                self.stamps.clear()
+            stamp = self.stamps[e.time] = e.time.isoformat()
+        sp = "\\N" if e.source_port is None else e.source_port
+        tp = "\\N" if e.target_port is None else e.target_port
+        return (
+            f"{self.prefix}{stamp}{self.middle}{e.source_ip}\t{sp}\t{e.target_ip}\t{tp}\t"
+            f"{e.protocol}\t{e.tcp_flags}\t{e.count}\t{reason}\n"
+        )
+
+
+def _stage(cursor, copy_sql: str, submission: Submission, source_filter: SourceFilter, rollup: _Rollup | None):
+    """Parse the stored log and COPY its events with ``copy_sql``; return the
+    parser's name and the counts."""
+    counts = Counts()
+    writer = _RowWriter(submission, source_filter, rollup)
+    ctx = ParseContext(tz=submission.tz, received_at=submission.created_at.astimezone(UTC))
+    with (
+        submission.raw.open("rb") as raw,
+        open_binary(raw, settings.LOG_MAX_UNCOMPRESSED_BYTES) as binary,
+        ExitStack() as copying,
+    ):
+        reader = LineReader(binary, settings.LOG_MAX_LINE_CHARS)
+        parser, results = parse_lines(reader, ctx, submission.declared_format)
+        first = last = None
+        buffer: list[str] = []
+        copy = copying.enter_context(cursor.copy(copy_sql))
+        for result in results:
+            counts.lines += 1
+            kind = type(result)
+            if kind is ParsedEvent:
+                row = writer.row(result)
+                if row is None:
+                    counts.repeated += 1
+                    continue
+                buffer.append(row)
+                t = result.time
+                if first is None or t < first:
+                    first = t
+                if last is None or t > last:
+                    last = t
+                if len(buffer) >= COPY_CHUNK:
+                    copy.write("".join(buffer))
+                    counts.staged += len(buffer)
+                    buffer.clear()
+                    if counts.staged % PROGRESS_EVERY < COPY_CHUNK:
+                        _report_progress(submission, raw, counts)
+                    if rollup is not None and rollup.full():
+                        # One statement at a time per connection: end this COPY to spill.
+                        copying.close()
+                        rollup.spill(cursor)
+                        copy = copying.enter_context(cursor.copy(copy_sql))
+            elif kind is Rejection:
+                counts.reject(result)
+            else:
+                counts.skipped += 1
+        if buffer:
+            copy.write("".join(buffer))
+            counts.staged += len(buffer)
+        for rejection in too_long_rejections(reader.too_long, settings.LOG_MAX_LINE_CHARS):
+            counts.lines += 1
+            counts.reject(rejection)
+    counts.rejected_lines.sort(key=lambda r: r["line"])
+    counts.first_time, counts.last_time = first, last
+    counts.filtered = writer.filtered
+    return parser.name, counts
+
+
+def _report_progress(submission, raw, counts: Counts):
+    try:
+        position = raw.tell()
+    except (OSError, ValueError):
+        position = 0
+    cache.set(
+        progress_key(submission.pk),
+        {"bytes": position, "total": submission.raw_size, "lines": counts.lines},
+        timeout=3600,
+    )
+
+
+def _claim(submission_id: int) -> bool:
+    """Mark the submission as being processed (visible to its page at once)."""
+    updated = Submission.objects.filter(
+        pk=submission_id, status__in=[Submission.Status.QUEUED, Submission.Status.PARSING]
+    ).update(status=Submission.Status.PARSING, started_at=timezone.now())
+    return bool(updated)
+
+
+def ingest_submission(submission_id: int) -> Submission | None:
+    """Process one submission; safe to call again for the same id at any time."""
+    if not _claim(submission_id):
+        return None
+    created = Submission.objects.values_list("created_at", flat=True).get(pk=submission_id)
+    # Outside the transaction: creating a partition locks the parent table.
+    partitions.ensure(partitions.window_around(created))
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, submission_id % 2**31])
+                if not cur.fetchone()[0]:
+                    log.info("submission %s is being processed by another worker", submission_id)
+                    return None
+            submission = Submission.objects.select_for_update().get(pk=submission_id)
+            if submission.is_finished:
+                return submission
+            submission.attempts += 1
+            _load(submission)
+            submission.status = Submission.Status.DONE
+            submission.finished_at = timezone.now()
+            submission.save()
+    except (LogFileError, UnknownFormat) as exc:
+        _fail(submission_id, str(exc))
+    finally:
+        cache.delete(progress_key(submission_id))
+    return Submission.objects.get(pk=submission_id)
+
+
+def _load(submission: Submission) -> None:
+    source_filter = SourceFilter.for_user(submission.user)
+    with connection.cursor() as django_cursor:
+        cur = django_cursor.cursor  # the psycopg cursor, for COPY
+        cur.execute("SET LOCAL work_mem = '64MB'")
+        cur.execute(ROLLUP_STAGING)
+        try:
+            with transaction.atomic():
+                rollup = _Rollup()
+                parser_name, counts = _stage(cur, COPY_EVENTS, submission, source_filter, rollup)
+                rollup.spill(cur)
+            # Every staged row was new, so the counts are the parser's.
+            inserted, filtered = counts.staged, counts.filtered
+        except psycopg.errors.UniqueViolation:
+            log.info("submission %s overlaps stored events: merging", submission.pk)
+            cur.execute(STAGING)
+            parser_name, counts = _stage(cur, COPY_STAGING, submission, source_filter, None)
+            cur.execute(MERGE_STAGING)
+            inserted = filtered = 0
+            if counts.staged:
+                params = {
+                    "reporter": submission.user_id,
+                    "submission": submission.pk,
+                    "first": counts.first_time,
+                    "last": counts.last_time,
+                    "targets_kept": SourceDay.TARGETS_KEPT,
+                }
+                cur.execute(ROLLUP_FROM_EVENTS, params)
+                cur.execute(COUNT_ADDED, params)
+                inserted, filtered = cur.fetchone()
+        cur.execute(UPSERT_ROLLUPS, {"reporter": submission.user_id, "targets_kept": SourceDay.TARGETS_KEPT})
+        # ON COMMIT DROP is not enough when this runs inside an outer transaction.
+        cur.execute("DROP TABLE IF EXISTS ingest_staging, ingest_rollup")
+    submission.detected_format = parser_name
+    submission.lines = counts.lines
+    submission.duplicate = counts.repeated + counts.staged - inserted
+    submission.filtered = filtered
+    submission.accepted = inserted - filtered
+    submission.rejected = counts.rejected
+    submission.skipped = counts.skipped
+    submission.rejected_lines = counts.rejected_lines
+    submission.error = ""
+
+
+def _fail(submission_id: int, reason: str) -> None:
+    Submission.objects.filter(pk=submission_id).update(
+        status=Submission.Status.FAILED, error=reason, finished_at=timezone.now()
+    )
+
+
+def requeue_stalled(send, older_than_minutes: int = 10) -> int:
+    """Send again submissions left queued or processing with no worker on them."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stalled = Submission.objects.filter(
+        status__in=[Submission.Status.QUEUED, Submission.Status.PARSING], created_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in stalled:
+        with transaction.atomic(), connection.cursor() as cur:
+            # Held by a worker that is alive: leave it be.
+            cur.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, pk % 2**31])
+            free = cur.fetchone()[0]
+        if free:
+            send(pk)
+            sent += 1
+    return sent

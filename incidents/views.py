@@ -1,0 +1,76 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from .forms import SubmissionForm
+from .ingest import progress_key
+from .models import Submission
+from .services import SubmissionTooLarge, submission_create
+
+
+@login_required
+def submission_new(request):
+    # Refuse an oversized body before reading it, with the same message the form gives.
+    if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES + 65536:
+        form = SubmissionForm(user=request.user)
+        limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+        form.add_error(None, f"The upload is larger than the limit of {limit} MB. Compress it or split it into parts.")
+        return render(request, "incidents/submission_new.html", {"form": form}, status=413)
+    form = SubmissionForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data.get("file")
+        try:
+            submission = submission_create(
+                user=request.user,
+                channel=Submission.Channel.WEB,
+                fileobj=upload.file if upload else None,
+                text=None if upload else data["text"],
+                name=upload.name if upload else "",
+                declared_format=data["format"],
+                timezone=data["timezone"],
+            )
+        except SubmissionTooLarge as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, "Your log is stored and queued for processing.")
+            return redirect(submission)
+    status = 400 if form.errors else 200
+    return render(request, "incidents/submission_new.html", {"form": form}, status=status)
+
+
+def _own_submission(request, pk):
+    return get_object_or_404(Submission, pk=pk, user=request.user)
+
+
+@login_required
+def submission_detail(request, pk):
+    submission = _own_submission(request, pk)
+    return render(request, "incidents/submission_detail.html", {"submission": submission})
+
+
+@login_required
+def submission_progress(request, pk):
+    submission = _own_submission(request, pk)
+    progress = cache.get(progress_key(submission.pk)) or {}
+    total = progress.get("total") or submission.raw_size or 1
+    percent = 100 if submission.is_finished else min(99, int(100 * progress.get("bytes", 0) / total))
+    return JsonResponse(
+        {
+            "status": submission.status,
+            "status_display": submission.get_status_display(),
+            "percent": percent,
+            "lines_read": progress.get("lines", submission.lines),
+            "finished": submission.is_finished,
+        }
+    )
+
+
+@login_required
+def submission_list(request):
+    page = Paginator(Submission.objects.filter(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "incidents/submission_list.html", {"page": page})

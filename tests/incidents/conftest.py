@@ -1,0 +1,57 @@
+import gzip
+import io
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from incidents.ingest import ingest_submission
+from incidents.models import Submission
+from incidents.services import submission_create
+
+
+def iptables_line(when: datetime, src="203.0.113.5", dst="198.51.100.7", dpt=22, spt=51234, prefix="[UFW BLOCK] "):
+    stamp = when.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1) if when.day < 10 else when.strftime("%b %d %H:%M:%S")
+    return (
+        f"{stamp} gw kernel: [123.456] {prefix}IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 "
+        f"SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=51 ID=4242 DF PROTO=TCP SPT={spt} DPT={dpt} "
+        "WINDOW=29200 RES=0x00 SYN URGP=0\n"
+    )
+
+
+@pytest.fixture
+def recent():
+    """A whole-second UTC time an hour ago: inside every acceptance window."""
+    return (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+
+
+@pytest.fixture
+def submit():
+    def _submit(user, text=None, data=None, name="test.log", fmt="", tz="UTC", run=True):
+        sub = submission_create(
+            user=user,
+            channel=Submission.Channel.WEB,
+            text=text,
+            fileobj=io.BytesIO(data) if data is not None else None,
+            name=name,
+            declared_format=fmt,
+            timezone=tz,
+        )
+        if run:
+            ingest_submission(sub.pk)
+            sub.refresh_from_db()
+        return sub
+
+    return _submit
+
+
+def gz(text: str) -> bytes:
+    return gzip.compress(text.encode())
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()

@@ -1,0 +1,217 @@
+from datetime import timedelta
+
+import pytest
+
+from incidents.ingest import ingest_submission
+from incidents.models import Event, PortDay, SourceDay, Submission
+from portal.models import OwnedNetwork
+from tests.factories import UserFactory
+from tests.incidents.conftest import gz, iptables_line, zipped
+
+pytestmark = pytest.mark.django_db
+
+
+def test_events_are_stored_in_utc_with_counts(submit, recent):
+    user = UserFactory()
+    bad = iptables_line(recent, src="203.0.113.300")
+    log = iptables_line(recent) + iptables_line(recent + timedelta(seconds=1), dpt=23) + bad
+    sub = submit(user, text=log)
+    assert sub.status == Submission.Status.DONE
+    assert sub.detected_format == "iptables"
+    assert (sub.lines, sub.accepted, sub.duplicate, sub.filtered, sub.rejected) == (3, 2, 0, 0, 1)
+    assert sub.rejected_lines[0]["line"] == 3
+    assert "203.0.113.300" in sub.rejected_lines[0]["reason"]
+    events = Event.objects.filter(reporter=user).order_by("time")
+    assert [(e.time, str(e.source_ip), e.target_port, e.protocol, e.tcp_flags) for e in events] == [
+        (recent, "203.0.113.5", 22, "tcp", "S"),
+        (recent + timedelta(seconds=1), "203.0.113.5", 23, "tcp", "S"),
+    ]
+    assert all(e.submission_id == sub.pk for e in events)
+
+
+def test_declared_zone_applies_to_lines_without_one(submit, recent):
+    user = UserFactory()
+    tokyo_wall_clock = recent + timedelta(hours=9)  # Asia/Tokyo is UTC+9, no DST
+    sub = submit(user, text=iptables_line(tokyo_wall_clock), tz="Asia/Tokyo")
+    assert sub.accepted == 1
+    assert Event.objects.get(reporter=user).time == recent
+
+
+def test_rollups_follow_new_events(submit, recent):
+    a, b = UserFactory(), UserFactory()
+    submit(a, text=iptables_line(recent, dst="198.51.100.7") + iptables_line(recent, dst="198.51.100.8"))
+    submit(b, text=iptables_line(recent + timedelta(seconds=5), dst="192.0.2.77"))
+    rows = SourceDay.objects.filter(source_ip="203.0.113.5", target_port=22).order_by("reporter_id")
+    assert [(r.reporter_id, r.events, len(r.target_ips)) for r in rows] == [(a.pk, 2, 2), (b.pk, 1, 1)]
+    assert PortDay.objects.get(day=recent.date(), target_port=22, protocol="tcp").events == 3
+
+
+def test_resending_the_same_log_counts_nothing_twice(submit, recent):
+    user = UserFactory()
+    log = iptables_line(recent) + iptables_line(recent + timedelta(seconds=2), dpt=445)
+    first = submit(user, text=log)
+    second = submit(user, text=log)
+    assert (first.accepted, first.duplicate) == (2, 0)
+    assert (second.accepted, second.duplicate) == (0, 2)
+    assert Event.objects.filter(reporter=user).count() == 2
+    assert sum(SourceDay.objects.filter(reporter=user).values_list("events", flat=True)) == 2
+
+
+def test_running_a_finished_submission_again_changes_nothing(submit, recent):
+    user = UserFactory()
+    sub = submit(user, text=iptables_line(recent))
+    ingest_submission(sub.pk)
+    sub.refresh_from_db()
+    assert (sub.accepted, sub.duplicate, sub.attempts) == (1, 0, 1)
+    assert SourceDay.objects.get(reporter=user).events == 1
+
+
+def test_same_line_from_two_reporters_is_two_events(submit, recent):
+    a, b = UserFactory(), UserFactory()
+    assert submit(a, text=iptables_line(recent)).accepted == 1
+    assert submit(b, text=iptables_line(recent)).accepted == 1
+
+
+def test_allowed_traffic_is_skipped(submit, recent):
+    user = UserFactory()
+    sub = submit(user, text=iptables_line(recent, prefix="[UFW ALLOW] ") + iptables_line(recent, dpt=25))
+    assert (sub.accepted, sub.skipped) == (1, 1)
+
+
+def test_future_and_too_old_times_are_rejected_with_reasons(submit, recent, settings):
+    user = UserFactory()
+    future = recent + timedelta(hours=3)
+    old = recent - timedelta(days=settings.EVENT_MAX_AGE_DAYS + 2)
+    log = iptables_line(recent) + iptables_line(future, dpt=1) + iptables_line(old, dpt=2)
+    sub = submit(user, text=log, fmt="iptables")
+    assert sub.accepted == 1
+    reasons = {r["line"]: r["reason"] for r in sub.rejected_lines}
+    assert "in the future" in reasons[2]
+    assert f"older than {settings.EVENT_MAX_AGE_DAYS} days" in reasons[3]
+
+
+def test_private_sources_and_own_networks_are_filtered_not_lost(submit, recent):
+    user = UserFactory()
+    OwnedNetwork.objects.create(user=user, cidr="203.0.113.0/24")
+    log = (
+        iptables_line(recent, src="192.168.1.20")
+        + iptables_line(recent, src="203.0.113.9")
+        + iptables_line(recent, src="198.18.0.1", dpt=80)
+    )
+    log += iptables_line(recent, src="45.33.32.156")
+    sub = submit(user, text=log)
+    assert (sub.accepted, sub.filtered) == (1, 3)
+    reasons = {
+        str(ip): why for ip, why in Event.objects.filter(reporter=user).values_list("source_ip", "filter_reason")
+    }
+    assert reasons["192.168.1.20"] == "private or reserved source"
+    assert reasons["203.0.113.9"] == "own network"
+    assert reasons["45.33.32.156"] == ""
+    assert [str(r.source_ip) for r in SourceDay.objects.filter(reporter=user)] == ["45.33.32.156"]
+
+
+def test_gzip_and_zip_uploads(submit, recent):
+    user = UserFactory()
+    assert submit(user, data=gz(iptables_line(recent)), name="fw.log.gz").accepted == 1
+    assert submit(user, data=zipped({"fw.log": iptables_line(recent, dpt=80)}), name="fw.zip").accepted == 1
+
+
+def test_zip_with_several_files_fails_whole_with_a_reason(submit, recent):
+    user = UserFactory()
+    sub = submit(user, data=zipped({"a.log": iptables_line(recent), "b.log": iptables_line(recent)}))
+    assert sub.status == Submission.Status.FAILED
+    assert "holds 2 files" in sub.error
+    assert not Event.objects.filter(reporter=user).exists()
+
+
+def test_damaged_gzip_never_half_lands(submit, recent):
+    user = UserFactory()
+    data = gz("".join(iptables_line(recent + timedelta(seconds=i % 3000), spt=1000 + i) for i in range(20000)))
+    sub = submit(user, data=data[: len(data) // 2])
+    assert sub.status == Submission.Status.FAILED
+    assert "damaged or cut short" in sub.error
+    assert not Event.objects.filter(reporter=user).exists()
+    assert not SourceDay.objects.filter(reporter=user).exists()
+
+
+def test_unpacked_size_is_bounded(submit, recent, settings):
+    settings.LOG_MAX_UNCOMPRESSED_BYTES = 10_000
+    user = UserFactory()
+    sub = submit(user, data=gz(iptables_line(recent) * 200))
+    assert sub.status == Submission.Status.FAILED
+    assert "larger than" in sub.error
+    assert not Event.objects.filter(reporter=user).exists()
+
+
+def test_overlong_line_is_rejected_and_the_rest_kept(submit, recent, settings):
+    user = UserFactory()
+    log = iptables_line(recent) + "x" * (settings.LOG_MAX_LINE_CHARS * 3) + "\n" + iptables_line(recent, dpt=8080)
+    sub = submit(user, text=log)
+    assert sub.accepted == 2
+    assert sub.rejected_lines == [
+        {"line": 2, "reason": f"line longer than {settings.LOG_MAX_LINE_CHARS} characters", "text": ""}
+    ]
+
+
+def test_unrecognised_format_fails_with_advice(submit):
+    sub = submit(UserFactory(), text="hello\nworld\n")
+    assert sub.status == Submission.Status.FAILED
+    assert "choose it from the list" in sub.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_partitions_are_created_for_the_days_events_fall_on(submit, recent):
+    from incidents import partitions
+
+    user = UserFactory()
+    old = recent - timedelta(days=20)
+    partitions_before = partitions.existing()
+    with __import__("django").db.connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {partitions.name_for(old.date())}")
+    assert old.date() not in partitions.existing()
+    assert submit(user, text=iptables_line(old)).accepted == 1
+    assert old.date() in partitions.existing()
+    assert partitions_before <= partitions.existing()
+
+
+def test_a_line_repeated_within_one_file_is_one_event(submit, recent):
+    user = UserFactory()
+    sub = submit(user, text=iptables_line(recent) * 3)
+    assert (sub.lines, sub.accepted, sub.duplicate) == (3, 1, 0 + 2)
+    assert SourceDay.objects.get(reporter=user).events == 1
+
+
+def test_partly_overlapping_log_adds_only_the_new_events(submit, recent):
+    user = UserFactory()
+    older = iptables_line(recent - timedelta(seconds=10), dpt=21)
+    shared = iptables_line(recent, dpt=22)
+    newer = iptables_line(recent + timedelta(seconds=10), dpt=23)
+    submit(user, text=older + shared)
+    sub = submit(user, text=shared + newer)
+    assert (sub.accepted, sub.duplicate) == (1, 1)
+    assert sorted(SourceDay.objects.filter(reporter=user).values_list("target_port", "events")) == [
+        (21, 1),
+        (22, 1),
+        (23, 1),
+    ]
+
+
+def test_rollups_are_the_same_when_partial_rollups_spill(submit, recent, monkeypatch):
+    from incidents import ingest
+
+    lines = [iptables_line(recent - timedelta(seconds=i), src=f"45.1.{i % 7}.1", dpt=20 + i % 5) for i in range(9000)]
+    log = "".join(lines)
+    calm, spilling = UserFactory(), UserFactory()
+    submit(calm, text=log)
+    monkeypatch.setattr(ingest, "COPY_CHUNK", 100)
+    monkeypatch.setattr(ingest._Rollup, "MAX_KEYS", 3)
+    submit(spilling, text=log)
+
+    def rollups(user):
+        return sorted(
+            (str(r.source_ip), r.target_port, r.events, r.first_seen, r.last_seen, sorted(r.target_ips))
+            for r in SourceDay.objects.filter(reporter=user)
+        )
+
+    assert len(rollups(calm)) == 35
+    assert rollups(calm) == rollups(spilling)
