@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 
 COPY_CHUNK = 4000
 PROGRESS_EVERY = 50_000
-DEDUPE_WINDOW = 200_000  # recent keys remembered to drop repeated lines within one file
+# Recent lines remembered to drop repeats within one file; a repeat further
+# apart still lands exactly once, through the merge path.
+DEDUPE_WINDOW = 50_000
+NULL = "\\N"  # COPY text format
 LOCK_NAMESPACE = 7001  # PostgreSQL advisory lock class for submissions
 
 # The fingerprint is a generated column (see the migration): never copied.
@@ -78,20 +81,28 @@ COUNT_ADDED = """
 SELECT count(*), count(*) FILTER (WHERE filter_reason <> '') FROM incidents_event
 WHERE reporter_id = %(reporter)s AND time >= %(first)s AND time <= %(last)s AND submission_id = %(submission)s
 """
+# Rollup rows merged into the tables. SOURCE_ROWS comes in two forms: rows
+# straight from ingest_rollup when each key is there once (nothing spilled
+# mid-file), or regrouped when spills left several partial rows per key.
+ROLLUP_ROWS_UNIQUE = """
+SELECT day, source_ip, protocol, target_port, events, first_seen, last_seen, target_ips FROM ingest_rollup
+"""
+ROLLUP_ROWS_REGROUPED = """
+SELECT day, source_ip, protocol, target_port, events, first_seen, last_seen, target_ips
+FROM (SELECT day, source_ip, protocol, target_port, sum(events) AS events,
+             min(first_seen) AS first_seen, max(last_seen) AS last_seen
+      FROM ingest_rollup GROUP BY day, source_ip, protocol, target_port) AS totals
+JOIN (SELECT day, source_ip, protocol, target_port, (array_agg(DISTINCT ip))[1:%(targets_kept)s] AS target_ips
+      FROM ingest_rollup CROSS JOIN LATERAL unnest(target_ips) AS ip
+      GROUP BY day, source_ip, protocol, target_port) AS targets
+USING (day, source_ip, protocol, target_port)
+"""
 UPSERT_ROLLUPS = """
-WITH totals AS (
-    SELECT day, source_ip, protocol, target_port, sum(events) AS events,
-           min(first_seen) AS first_seen, max(last_seen) AS last_seen
-    FROM ingest_rollup GROUP BY day, source_ip, protocol, target_port
-), targets AS (
-    SELECT day, source_ip, protocol, target_port, (array_agg(DISTINCT ip))[1:%(targets_kept)s] AS target_ips
-    FROM ingest_rollup CROSS JOIN LATERAL unnest(target_ips) AS ip
-    GROUP BY day, source_ip, protocol, target_port
-), sources AS (
+WITH totals AS ({rows}), sources AS (
     INSERT INTO incidents_source_day AS r
         (day, source_ip, reporter_id, protocol, target_port, events, target_ips, first_seen, last_seen)
     SELECT day, source_ip, %(reporter)s, protocol, target_port, events, target_ips, first_seen, last_seen
-    FROM totals JOIN targets USING (day, source_ip, protocol, target_port)
+    FROM totals
     ORDER BY day, source_ip, protocol, target_port
     ON CONFLICT (day, source_ip, reporter_id, protocol, target_port) DO UPDATE SET
         events = r.events + EXCLUDED.events,
@@ -135,45 +146,58 @@ def progress_key(submission_id: int) -> str:
 
 class _Rollup:
     """Partial rollups of the kept events, keyed like SourceDay; spilled to
-    the ingest_rollup table when large, so memory stays bounded."""
+    the ingest_rollup table when they grow, so memory stays bounded whatever
+    the file size: about 300 bytes a key and 70 a kept target."""
 
-    MAX_KEYS = 50_000
+    MAX_KEYS = 100_000
+    MAX_TARGETS = 1_000_000
 
     def __init__(self):
         self.rows: dict[tuple, list] = {}
+        self.targets = 0
+        self.spills = 0
 
     def add(self, e: ParsedEvent) -> None:
-        key = (e.time.date(), e.source_ip, e.protocol, -1 if e.target_port is None else e.target_port)
+        t = e.time
+        key = (t.date(), e.source_ip, e.protocol, e.target_port)
         row = self.rows.get(key)
         if row is None:
-            self.rows[key] = [e.count, e.time, e.time, {e.target_ip}]
+            # Most keys see one target: keep it as a string until a second comes.
+            self.rows[key] = [e.count, t, t, e.target_ip]
             return
         row[0] += e.count
-        if e.time < row[1]:
-            row[1] = e.time
-        elif e.time > row[2]:
-            row[2] = e.time
+        if t < row[1]:
+            row[1] = t
+        elif t > row[2]:
+            row[2] = t
         targets = row[3]
-        if len(targets) < SourceDay.TARGETS_KEPT:
+        if type(targets) is str:
+            if targets != e.target_ip:
+                row[3] = {targets, e.target_ip}
+                self.targets += 2
+        elif len(targets) < SourceDay.TARGETS_KEPT and e.target_ip not in targets:
             targets.add(e.target_ip)
+            self.targets += 1
 
     def full(self) -> bool:
-        return len(self.rows) >= self.MAX_KEYS
+        return len(self.rows) >= self.MAX_KEYS or self.targets >= self.MAX_TARGETS
 
     def spill(self, cursor) -> None:
-        # COPY text written by hand: psycopg's per-value adaptation is several
-        # times slower for hundreds of thousands of rows.
         items = iter(self.rows.items())
         with cursor.copy(COPY_ROLLUP) as copy:
             while chunk := list(itertools.islice(items, COPY_CHUNK)):
-                copy.write(
-                    "".join(
-                        f"{day}\t{source}\t{protocol}\t{port}\t{events}\t{first.isoformat()}\t"
-                        f"{last.isoformat()}\t{{{','.join(targets)}}}\n"
-                        for (day, source, protocol, port), (events, first, last, targets) in chunk
-                    )
-                )
+                copy.write("".join(_rollup_line(key, row) for key, row in chunk))
         self.rows.clear()
+        self.targets = 0
+        self.spills += 1
+
+
+def _rollup_line(key, row) -> str:
+    day, source, protocol, port = key
+    events, first, last, targets = row
+    targets = targets if type(targets) is str else ",".join(targets)
+    port = -1 if port is None else port
+    return f"{day}\t{source}\t{protocol}\t{port}\t{events}\t{first.isoformat()}\t{last.isoformat()}\t{{{targets}}}\n"
 
 
 class _RowWriter:
@@ -183,35 +207,39 @@ class _RowWriter:
     def __init__(self, submission: Submission, source_filter: SourceFilter, rollup: _Rollup | None):
         self.prefix = f"{submission.user_id}\t"
         self.middle = f"\t{submission.pk}\t"
-        self.filter = source_filter
-        self.rollup = rollup
+        self.reason = source_filter.reason
+        self.add_to_rollup = rollup.add if rollup is not None else None
         self.seen: set[tuple] = set()
         self.filtered = 0
         self.stamps: dict[datetime, str] = {}  # logs repeat seconds; isoformat() is not cheap
 
     def row(self, e: ParsedEvent) -> str | None:
-        # The same fields as the table's fingerprint.
-        key = (e.time, e.source_ip, e.source_port, e.target_ip, e.target_port, e.protocol)
-        if key in self.seen:
+        # Called for every event: locals instead of repeated attribute look-ups.
+        t, source, target, sp, tp, protocol = e.time, e.source_ip, e.target_ip, e.source_port, e.target_port, e.protocol
+        key = (t, source, sp, target, tp, protocol)  # the fields of the table's fingerprint
+        seen = self.seen
+        if key in seen:
             return None
-        if len(self.seen) >= DEDUPE_WINDOW:
-            self.seen.clear()
-        self.seen.add(key)
-        reason = self.filter.reason(e.source_ip)
+        if len(seen) >= DEDUPE_WINDOW:
+            seen.clear()
+        seen.add(key)
+        reason = self.reason(source)
         if reason:
             self.filtered += 1
-        elif self.rollup is not None:
-            self.rollup.add(e)
-        stamp = self.stamps.get(e.time)
+        elif self.add_to_rollup is not None:
+            self.add_to_rollup(e)
+        stamp = self.stamps.get(t)
         if stamp is None:
             if len(self.stamps) > 100_000:
                 self.stamps.clear()
-            stamp = self.stamps[e.time] = e.time.isoformat()
-        sp = "\\N" if e.source_port is None else e.source_port
-        tp = "\\N" if e.target_port is None else e.target_port
+            stamp = self.stamps[t] = t.isoformat()
+        if sp is None:
+            sp = NULL
+        if tp is None:
+            tp = NULL
         return (
-            f"{self.prefix}{stamp}{self.middle}{e.source_ip}\t{sp}\t{e.target_ip}\t{tp}\t"
-            f"{e.protocol}\t{e.tcp_flags}\t{e.count}\t{reason}\n"
+            f"{self.prefix}{stamp}{self.middle}{source}\t{sp}\t{target}\t{tp}\t"
+            f"{protocol}\t{e.tcp_flags}\t{e.count}\t{reason}\n"
         )
 
 
@@ -334,12 +362,14 @@ def _load(submission: Submission) -> None:
                 rollup.spill(cur)
             # Every staged row was new, so the counts are the parser's.
             inserted, filtered = counts.staged, counts.filtered
+            unique_keys = rollup.spills <= 1
         except psycopg.errors.UniqueViolation:
             log.info("submission %s overlaps stored events: merging", submission.pk)
             cur.execute(STAGING)
             parser_name, counts = _stage(cur, COPY_STAGING, submission, source_filter, None)
             cur.execute(MERGE_STAGING)
             inserted = filtered = 0
+            unique_keys = True  # the read-back below groups by key
             if counts.staged:
                 params = {
                     "reporter": submission.user_id,
@@ -351,7 +381,10 @@ def _load(submission: Submission) -> None:
                 cur.execute(ROLLUP_FROM_EVENTS, params)
                 cur.execute(COUNT_ADDED, params)
                 inserted, filtered = cur.fetchone()
-        cur.execute(UPSERT_ROLLUPS, {"reporter": submission.user_id, "targets_kept": SourceDay.TARGETS_KEPT})
+        rows = ROLLUP_ROWS_UNIQUE if unique_keys else ROLLUP_ROWS_REGROUPED
+        cur.execute(
+            UPSERT_ROLLUPS.format(rows=rows), {"reporter": submission.user_id, "targets_kept": SourceDay.TARGETS_KEPT}
+        )
         # ON COMMIT DROP is not enough when this runs inside an outer transaction.
         cur.execute("DROP TABLE IF EXISTS ingest_staging, ingest_rollup")
     submission.detected_format = parser_name
