@@ -27,7 +27,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import partitions
-from .filters import SourceFilter
+from .filter_loading import filter_for_user
+from .filters import EventFilter
 from .logfile import LineReader, LogFileError, open_binary
 from .models import SourceDay, Submission
 from .normalise import parse_lines, too_long_rejections
@@ -41,7 +42,8 @@ PROGRESS_EVERY = 50_000
 # apart still lands exactly once, through the merge path.
 DEDUPE_WINDOW = 50_000
 NULL = "\\N"  # COPY text format
-LOCK_NAMESPACE = 7001  # PostgreSQL advisory lock class for submissions
+LOCK_NAMESPACE = 7001  # PostgreSQL advisory lock classes: one submission,
+REPORTER_LOCK = 7002  # and one reporter's events (see reevaluate.py)
 
 # The fingerprint is a generated column (see the migration): never copied.
 COLUMNS = (
@@ -76,6 +78,18 @@ FROM incidents_event
 WHERE reporter_id = %(reporter)s AND time >= %(first)s AND time <= %(last)s AND submission_id = %(submission)s
   AND filter_reason = ''
 GROUP BY 1, 2, 3, 4
+"""
+UPSERT_FILTERED = """
+INSERT INTO incidents_filtered_day AS f (reporter_id, day, reason, events)
+SELECT %(reporter)s, day, reason, events FROM unnest(%(days)s::date[], %(reasons)s::text[], %(events)s::bigint[])
+    AS t (day, reason, events)
+ON CONFLICT (reporter_id, day, reason) DO UPDATE SET events = f.events + EXCLUDED.events
+"""
+FILTERED_FROM_EVENTS = """
+SELECT (time AT TIME ZONE 'UTC')::date, filter_reason, sum(count) FROM incidents_event
+WHERE reporter_id = %(reporter)s AND time >= %(first)s AND time <= %(last)s AND submission_id = %(submission)s
+  AND filter_reason <> ''
+GROUP BY 1, 2
 """
 COUNT_ADDED = """
 SELECT count(*), count(*) FILTER (WHERE filter_reason <> '') FROM incidents_event
@@ -126,6 +140,7 @@ class Counts:
     staged: int = 0
     repeated: int = 0  # identical to an earlier line of the same file
     filtered: int = 0
+    filtered_by: dict = field(default_factory=dict)
     skipped: int = 0
     rejected: int = 0
     rejected_lines: list = field(default_factory=list)
@@ -204,13 +219,14 @@ class _RowWriter:
     """Turns events into COPY text rows, dropping lines repeated within the
     file, and (on the fast path) gathers the rollups of the kept ones."""
 
-    def __init__(self, submission: Submission, source_filter: SourceFilter, rollup: _Rollup | None):
+    def __init__(self, submission: Submission, event_filter: EventFilter, rollup: _Rollup | None):
         self.prefix = f"{submission.user_id}\t"
         self.middle = f"\t{submission.pk}\t"
-        self.reason = source_filter.reason
+        self.reason = event_filter.reason
         self.add_to_rollup = rollup.add if rollup is not None else None
         self.seen: set[tuple] = set()
         self.filtered = 0
+        self.filtered_by: dict[tuple, int] = {}  # (day, reason) -> events, for FilteredDay
         self.stamps: dict[datetime, str] = {}  # logs repeat seconds; isoformat() is not cheap
 
     def row(self, e: ParsedEvent) -> str | None:
@@ -223,9 +239,11 @@ class _RowWriter:
         if len(seen) >= DEDUPE_WINDOW:
             seen.clear()
         seen.add(key)
-        reason = self.reason(source)
+        reason = self.reason(e)
         if reason:
             self.filtered += 1
+            key = (t.date(), reason)
+            self.filtered_by[key] = self.filtered_by.get(key, 0) + e.count
         elif self.add_to_rollup is not None:
             self.add_to_rollup(e)
         stamp = self.stamps.get(t)
@@ -243,11 +261,11 @@ class _RowWriter:
         )
 
 
-def _stage(cursor, copy_sql: str, submission: Submission, source_filter: SourceFilter, rollup: _Rollup | None):
+def _stage(cursor, copy_sql: str, submission: Submission, event_filter: EventFilter, rollup: _Rollup | None):
     """Parse the stored log and COPY its events with ``copy_sql``; return the
     parser's name and the counts."""
     counts = Counts()
-    writer = _RowWriter(submission, source_filter, rollup)
+    writer = _RowWriter(submission, event_filter, rollup)
     ctx = ParseContext(tz=submission.tz, received_at=submission.created_at.astimezone(UTC))
     with (
         submission.raw.open("rb") as raw,
@@ -297,6 +315,7 @@ def _stage(cursor, copy_sql: str, submission: Submission, source_filter: SourceF
     counts.rejected_lines.sort(key=lambda r: r["line"])
     counts.first_time, counts.last_time = first, last
     counts.filtered = writer.filtered
+    counts.filtered_by = writer.filtered_by
     return parser.name, counts
 
 
@@ -337,6 +356,10 @@ def ingest_submission(submission_id: int) -> Submission | None:
             submission = Submission.objects.select_for_update().get(pk=submission_id)
             if submission.is_finished:
                 return submission
+            with connection.cursor() as cur:
+                # Shared with the reporter's other ingests; a rule re-evaluation
+                # takes it alone, so no event is stored under superseded rules.
+                cur.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [REPORTER_LOCK, submission.user_id % 2**31])
             submission.attempts += 1
             _load(submission)
             submission.status = Submission.Status.DONE
@@ -350,7 +373,7 @@ def ingest_submission(submission_id: int) -> Submission | None:
 
 
 def _load(submission: Submission) -> None:
-    source_filter = SourceFilter.for_user(submission.user)
+    event_filter = filter_for_user(submission.user)
     with connection.cursor() as django_cursor:
         cur = django_cursor.cursor  # the psycopg cursor, for COPY
         cur.execute("SET LOCAL work_mem = '64MB'")
@@ -358,7 +381,7 @@ def _load(submission: Submission) -> None:
         try:
             with transaction.atomic():
                 rollup = _Rollup()
-                parser_name, counts = _stage(cur, COPY_EVENTS, submission, source_filter, rollup)
+                parser_name, counts = _stage(cur, COPY_EVENTS, submission, event_filter, rollup)
                 rollup.spill(cur)
             # Every staged row was new, so the counts are the parser's.
             inserted, filtered = counts.staged, counts.filtered
@@ -366,7 +389,7 @@ def _load(submission: Submission) -> None:
         except psycopg.errors.UniqueViolation:
             log.info("submission %s overlaps stored events: merging", submission.pk)
             cur.execute(STAGING)
-            parser_name, counts = _stage(cur, COPY_STAGING, submission, source_filter, None)
+            parser_name, counts = _stage(cur, COPY_STAGING, submission, event_filter, None)
             cur.execute(MERGE_STAGING)
             inserted = filtered = 0
             unique_keys = True  # the read-back below groups by key
@@ -381,6 +404,19 @@ def _load(submission: Submission) -> None:
                 cur.execute(ROLLUP_FROM_EVENTS, params)
                 cur.execute(COUNT_ADDED, params)
                 inserted, filtered = cur.fetchone()
+                cur.execute(FILTERED_FROM_EVENTS, params)
+                counts.filtered_by = {(day, reason): events for day, reason, events in cur.fetchall()}
+        if counts.filtered_by:
+            keys = list(counts.filtered_by)
+            cur.execute(
+                UPSERT_FILTERED,
+                {
+                    "reporter": submission.user_id,
+                    "days": [day for day, _ in keys],
+                    "reasons": [reason for _, reason in keys],
+                    "events": [counts.filtered_by[key] for key in keys],
+                },
+            )
         rows = ROLLUP_ROWS_UNIQUE if unique_keys else ROLLUP_ROWS_REGROUPED
         cur.execute(
             UPSERT_ROLLUPS.format(rows=rows), {"reporter": submission.user_id, "targets_kept": SourceDay.TARGETS_KEPT}

@@ -1,13 +1,15 @@
 """What happened: submissions, the events they carried, and the rollups every
 report reads."""
 
+import dataclasses
 import zoneinfo
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from netfields import InetAddressField
+from netfields import CidrAddressField, InetAddressField, NetManager
 
 from portal.models import TIMEZONE_CHOICES
 
@@ -129,7 +131,18 @@ class SourceDay(models.Model):
 
     class Meta:
         db_table = "incidents_source_day"
-        indexes = [models.Index(fields=["source_ip", "day"], name="source_day_source")]
+        indexes = [
+            # Covering: "how many others saw it" and a source's portal-wide
+            # first and last sighting (the personal report, for each source
+            # shown) are answered from the index alone, without visiting the
+            # rows, which lie scattered across every reporter's daily uploads.
+            models.Index(
+                fields=["source_ip", "day"],
+                include=["reporter", "target_port", "first_seen", "last_seen"],
+                name="source_day_source_cover",
+            ),
+            models.Index(fields=["reporter", "day"], name="source_day_reporter"),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.source_ip} > {self.target_port}/{self.protocol}"
@@ -149,3 +162,115 @@ class PortDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.target_port}/{self.protocol}"
+
+
+class FilterRule(models.Model):
+    """A false-positive rule kept by an admin (portal-wide, user empty) or by
+    one user. Built-in rules live in code (incidents.filters); these extend
+    them. Saving or deleting one re-evaluates the affected events."""
+
+    class Kind(models.TextChoices):
+        NETWORK = "network", "Source network"
+        PORT = "port", "Target port (any protocol)"
+        PROTOCOL_PORT = "protocol_port", "Protocol and target port"
+        REQUESTED_SCAN = "requested_scan", "A scan I asked for (from a scanner's network, for a time)"
+        IRC_SERVER = "irc_server", "An IRC server I use (its open-proxy checks)"
+        LB_PROBER = "lb_prober", "Load-balancer proximity prober"
+
+    class Protocol(models.TextChoices):
+        ANY = "", "Any"
+        TCP = "tcp", "TCP"
+        UDP = "udp", "UDP"
+        ICMP = "icmp", "ICMP"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="filter_rules",
+        help_text="Empty for a portal-wide rule.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    network = CidrAddressField(null=True, blank=True)
+    protocol = models.CharField(max_length=8, choices=Protocol.choices, blank=True)
+    port_from = models.PositiveIntegerField(null=True, blank=True)
+    port_to = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the same as the first port.")
+    reason = models.CharField(max_length=120, help_text="Shown next to every event the rule catches.")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never.")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NetManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.reason
+
+    @property
+    def code(self) -> str:
+        return f"rule:{self.pk}"
+
+    @property
+    def scope(self) -> str:
+        return "portal" if self.user_id is None else "user"
+
+    REQUIRED = {
+        Kind.NETWORK: ("network",),
+        Kind.PORT: ("port_from",),
+        Kind.PROTOCOL_PORT: ("protocol", "port_from"),
+        Kind.REQUESTED_SCAN: ("network", "starts_at", "expires_at"),
+        Kind.IRC_SERVER: ("network",),
+        Kind.LB_PROBER: ("network",),
+    }
+
+    def clean(self):
+        errors = {}
+        for name in self.REQUIRED.get(self.kind, ()):
+            if getattr(self, name) in (None, ""):
+                errors[name] = f"A “{self.get_kind_display()}” rule needs this."
+        if self.port_from is not None and self.port_from > 65535:
+            errors["port_from"] = "Ports run from 0 to 65535."
+        if self.port_to is not None and (self.port_from is None or not self.port_from <= self.port_to <= 65535):
+            errors["port_to"] = "The last port must be at least the first and at most 65535."
+        if self.starts_at and self.expires_at and self.expires_at <= self.starts_at:
+            errors["expires_at"] = "The end must come after the start."
+        if errors:
+            raise ValidationError(errors)
+
+    def as_filter_rule(self):
+        """This rule as the ingest filter applies it (incidents.filters.Rule)."""
+        from . import filters
+
+        networks = (str(self.network),) if self.network else ()
+        if self.kind == self.Kind.IRC_SERVER:
+            rule = filters.irc_proxy_check_rule(networks)
+        elif self.kind == self.Kind.LB_PROBER:
+            rule = filters.load_balancer_probe_rule(networks)
+        else:
+            ports = ((self.port_from, self.port_to or self.port_from),) if self.port_from is not None else ()
+            protocol = self.protocol or None if self.kind != self.Kind.PORT else None
+            rule = filters.Rule(code=self.code, networks=networks, protocol=protocol, ports=ports)
+        return dataclasses.replace(rule, code=self.code, starts=self.starts_at, ends=self.expires_at)
+
+
+class FilteredDay(models.Model):
+    """Rollup: events one reporter had filtered on one day, by reason code,
+    so the filtered view and each rule's count never scan events."""
+
+    pk = models.CompositePrimaryKey("reporter_id", "day", "reason")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    reason = models.CharField(max_length=64)
+    events = models.BigIntegerField()
+
+    class Meta:
+        db_table = "incidents_filtered_day"
+
+    def __str__(self):
+        return f"{self.day} {self.reason}: {self.events}"

@@ -26,3 +26,12 @@ def requeue_stalled_submissions() -> int:
 @shared_task
 def maintain_partitions() -> None:
     partitions.ensure(partitions.accepted_window())
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=None, acks_late=True)
+def reevaluate_filters(user_id: int | None = None) -> None:
+    """One reporter after their rule changed; everyone after a portal rule did."""
+    from .reevaluate import reevaluate_reporter, reporters_with_events
+
+    for reporter in [user_id] if user_id is not None else reporters_with_events():
+        reevaluate_reporter(reporter)

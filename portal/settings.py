@@ -221,3 +221,7 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)  # as 
 LOG_MAX_UNCOMPRESSED_BYTES = env.int("LOG_MAX_UNCOMPRESSED_BYTES", default=2 * 1024 * 1024 * 1024)
 LOG_MAX_LINE_CHARS = 65536
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Reports ---------------------------------------------------------------------------------------------
+# A source seen by at least this many other reporters on the same ports is "widespread".
+REPORT_WIDESPREAD_REPORTERS = env.int("REPORT_WIDESPREAD_REPORTERS", default=5)

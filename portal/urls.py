@@ -16,5 +16,6 @@ urlpatterns = [
     path("profile/tokens/add/", views.token_create, name="token-create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
     path("", include("incidents.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

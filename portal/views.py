@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from reports.views import personal_report
+
 from .forms import ApiTokenForm, IspServerForm, NetworkForm, ProfileForm
 from .models import ApiToken, IspServer, OwnedNetwork
 
@@ -10,7 +12,7 @@ from .models import ApiToken, IspServer, OwnedNetwork
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "portal/welcome.html")
-    return render(request, "portal/home.html")
+    return personal_report(request)
 
 
 def _render_profile(request, **forms):

@@ -1,3 +1,6 @@
+import io
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 
@@ -17,3 +20,34 @@ def _fresh_cache(request):
         from django.core.cache import cache
 
         cache.clear()
+
+
+@pytest.fixture
+def recent():
+    """A whole-second UTC time an hour ago: inside every acceptance window."""
+    return (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+
+
+@pytest.fixture
+def submit():
+    """Store a log as an upload would and (by default) ingest it at once."""
+    from incidents.ingest import ingest_submission
+    from incidents.models import Submission
+    from incidents.services import submission_create
+
+    def _submit(user, text=None, data=None, name="test.log", fmt="", tz="UTC", run=True):
+        sub = submission_create(
+            user=user,
+            channel=Submission.Channel.WEB,
+            text=text,
+            fileobj=io.BytesIO(data) if data is not None else None,
+            name=name,
+            declared_format=fmt,
+            timezone=tz,
+        )
+        if run:
+            ingest_submission(sub.pk)
+            sub.refresh_from_db()
+        return sub
+
+    return _submit

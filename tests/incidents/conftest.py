@@ -1,13 +1,7 @@
 import gzip
 import io
 import zipfile
-from datetime import UTC, datetime, timedelta
-
-import pytest
-
-from incidents.ingest import ingest_submission
-from incidents.models import Submission
-from incidents.services import submission_create
+from datetime import datetime
 
 
 def iptables_line(when: datetime, src="203.0.113.5", dst="198.51.100.7", dpt=22, spt=51234, prefix="[UFW BLOCK] "):
@@ -17,32 +11,6 @@ def iptables_line(when: datetime, src="203.0.113.5", dst="198.51.100.7", dpt=22,
         f"SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 TTL=51 ID=4242 DF PROTO=TCP SPT={spt} DPT={dpt} "
         "WINDOW=29200 RES=0x00 SYN URGP=0\n"
     )
-
-
-@pytest.fixture
-def recent():
-    """A whole-second UTC time an hour ago: inside every acceptance window."""
-    return (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
-
-
-@pytest.fixture
-def submit():
-    def _submit(user, text=None, data=None, name="test.log", fmt="", tz="UTC", run=True):
-        sub = submission_create(
-            user=user,
-            channel=Submission.Channel.WEB,
-            text=text,
-            fileobj=io.BytesIO(data) if data is not None else None,
-            name=name,
-            declared_format=fmt,
-            timezone=tz,
-        )
-        if run:
-            ingest_submission(sub.pk)
-            sub.refresh_from_db()
-        return sub
-
-    return _submit
 
 
 def gz(text: str) -> bytes:

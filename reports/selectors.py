@@ -1,0 +1,221 @@
+"""What the personal report reads. Every "how many others saw it" number
+comes from the rollups (SourceDay, PortDay, FilteredDay), never from a scan of
+events; only a user's own lines are read from the event table, by key."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+WINDOWS = (1, 3, 7, 30)
+
+
+def window_start(days: int, today: date | None = None) -> date:
+    today = today or timezone.now().date()
+    return today - timedelta(days=days - 1)
+
+
+def window_start_time(days: int) -> datetime:
+    """The window's first moment, for queries on event time (which the
+    event table's key can use, unlike a cast to date)."""
+    return datetime.combine(window_start(days), time.min, tzinfo=UTC)
+
+
+@dataclass
+class SourceRow:
+    source_ip: str
+    events: int
+    ports: list[int]
+    first_seen: datetime
+    last_seen: datetime
+    others_same_ports: int
+    others_any_port: int
+    portal_first_seen: datetime
+    portal_last_seen: datetime
+
+    @property
+    def label(self) -> str:
+        if self.others_same_ports == 0:
+            return "seen only by you"
+        if self.others_same_ports < settings.REPORT_WIDESPREAD_REPORTERS:
+            return "seen by a few"
+        return "widespread"
+
+    @property
+    def low_confidence(self) -> bool:
+        # A single packet from a source nobody else saw is often a wrong
+        # number (a mistyped address, a stale DNS entry): shown, but marked.
+        return self.events == 1 and self.others_any_port == 0
+
+    @property
+    def port_list(self) -> str:
+        return ", ".join("—" if p == -1 else str(p) for p in self.ports)
+
+
+PERSONAL_SOURCES = """
+WITH mine AS (
+    SELECT source_ip, sum(events) AS events, array_agg(DISTINCT target_port ORDER BY target_port) AS ports,
+           min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM incidents_source_day
+    WHERE reporter_id = %(user)s AND day >= %(since)s
+    GROUP BY source_ip
+    ORDER BY sum(events) DESC, source_ip
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT host(m.source_ip), m.events, m.ports, m.first_seen, m.last_seen,
+       o.same_ports, o.any_port, w.first_seen, w.last_seen
+FROM mine m
+CROSS JOIN LATERAL (
+    SELECT count(DISTINCT s.reporter_id) FILTER (WHERE s.target_port = ANY (m.ports)) AS same_ports,
+           count(DISTINCT s.reporter_id) AS any_port
+    FROM incidents_source_day s
+    WHERE s.source_ip = m.source_ip AND s.day >= %(since)s AND s.reporter_id <> %(user)s
+) o
+CROSS JOIN LATERAL (
+    SELECT min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
+    FROM incidents_source_day s WHERE s.source_ip = m.source_ip
+) w
+ORDER BY m.events DESC, m.source_ip
+"""
+
+SOURCE_COUNT = """
+SELECT count(DISTINCT source_ip), coalesce(sum(events), 0)
+FROM incidents_source_day WHERE reporter_id = %(user)s AND day >= %(since)s
+"""
+
+
+def personal_sources(user, days: int, *, limit: int = 50, offset: int = 0) -> list[SourceRow]:
+    params = {"user": user.pk, "since": window_start(days), "limit": limit, "offset": offset}
+    with connection.cursor() as cur:
+        cur.execute(PERSONAL_SOURCES, params)
+        return [SourceRow(*row) for row in cur.fetchall()]
+
+
+def personal_totals(user, days: int) -> tuple[int, int]:
+    """(distinct sources, events) in the window."""
+    with connection.cursor() as cur:
+        cur.execute(SOURCE_COUNT, {"user": user.pk, "since": window_start(days)})
+        return tuple(cur.fetchone())
+
+
+@dataclass
+class SourceDetail:
+    my_ports: list[tuple]  # (protocol, port, events, first_seen, last_seen)
+    my_lines: list  # Event rows, newest first
+    portal_days: list[tuple]  # (day, events, reporters)
+    portal_ports: list[tuple]  # (protocol, port, events, reporters)
+    portal_first_seen: datetime | None
+    portal_last_seen: datetime | None
+    reporters: int
+
+
+def source_detail(user, source_ip: str, days: int, *, lines: int = 200) -> SourceDetail:
+    from incidents.models import Event
+
+    since = window_start(days)
+    params = {"user": user.pk, "source": source_ip, "since": since, "chart_since": window_start(30)}
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT protocol, target_port, sum(events), min(first_seen), max(last_seen)
+               FROM incidents_source_day
+               WHERE reporter_id = %(user)s AND source_ip = %(source)s AND day >= %(since)s
+               GROUP BY protocol, target_port ORDER BY sum(events) DESC""",
+            params,
+        )
+        my_ports = cur.fetchall()
+        cur.execute(
+            """SELECT day, sum(events), count(DISTINCT reporter_id) FROM incidents_source_day
+               WHERE source_ip = %(source)s AND day >= %(chart_since)s GROUP BY day ORDER BY day""",
+            params,
+        )
+        portal_days = cur.fetchall()
+        cur.execute(
+            """SELECT protocol, target_port, sum(events), count(DISTINCT reporter_id) FROM incidents_source_day
+               WHERE source_ip = %(source)s AND day >= %(since)s
+               GROUP BY protocol, target_port ORDER BY count(DISTINCT reporter_id) DESC, sum(events) DESC""",
+            params,
+        )
+        portal_ports = cur.fetchall()
+        cur.execute(
+            """SELECT min(first_seen), max(last_seen), count(DISTINCT reporter_id)
+               FROM incidents_source_day WHERE source_ip = %(source)s""",
+            params,
+        )
+        first, last, reporters = cur.fetchone()
+    my_lines = list(
+        Event.objects.filter(reporter=user, source_ip=source_ip, time__gte=window_start_time(days)).order_by("-time")[
+            :lines
+        ]
+    )
+    return SourceDetail(my_ports, my_lines, portal_days, portal_ports, first, last, reporters)
+
+
+def port_comparison(user, days: int, limit: int = 25) -> list[tuple]:
+    """(protocol, port, my events, my sources, portal events, my share %)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            WITH mine AS (
+                SELECT protocol, target_port, sum(events) AS events, count(DISTINCT source_ip) AS sources
+                FROM incidents_source_day WHERE reporter_id = %(user)s AND day >= %(since)s
+                GROUP BY protocol, target_port ORDER BY sum(events) DESC LIMIT %(limit)s
+            )
+            SELECT m.protocol, m.target_port, m.events, m.sources, p.events
+            FROM mine m CROSS JOIN LATERAL (
+                SELECT coalesce(sum(events), 0) AS events FROM incidents_port_day d
+                WHERE d.day >= %(since)s AND d.protocol = m.protocol AND d.target_port = m.target_port
+            ) p
+            ORDER BY m.events DESC
+            """,
+            {"user": user.pk, "since": window_start(days), "limit": limit},
+        )
+        return cur.fetchall()
+
+
+def portal_top_ports(days: int, limit: int = 10) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT protocol, target_port, sum(events) FROM incidents_port_day WHERE day >= %(since)s
+               GROUP BY protocol, target_port ORDER BY sum(events) DESC LIMIT %(limit)s""",
+            {"since": window_start(days), "limit": limit},
+        )
+        return cur.fetchall()
+
+
+def filtered_summary(user, days: int) -> list[tuple[str, int]]:
+    """(reason code, events) for what was filtered from this user's logs."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT reason, sum(events) FROM incidents_filtered_day
+               WHERE reporter_id = %(user)s AND day >= %(since)s GROUP BY reason ORDER BY sum(events) DESC""",
+            {"user": user.pk, "since": window_start(days)},
+        )
+        return cur.fetchall()
+
+
+def recent_filtered_events(user, days: int, limit: int = 100):
+    from incidents.models import Event
+
+    return list(
+        Event.objects.filter(reporter=user, time__gte=window_start_time(days))
+        .exclude(filter_reason="")
+        .order_by("-time")[:limit]
+    )
+
+
+def reason_texts(codes) -> dict[str, str]:
+    """What each stored filter code means to a reader: built-in codes from
+    the catalogue, ``rule:<id>`` from the rule's own wording."""
+    from incidents.filters import REASONS
+    from incidents.models import FilterRule
+
+    codes = set(codes)
+    texts = {code: REASONS[code] for code in codes if code in REASONS}
+    rule_ids = [int(c.split(":", 1)[1]) for c in codes if c.startswith("rule:") and c[5:].isdigit()]
+    for rule in FilterRule.objects.filter(pk__in=rule_ids):
+        texts[rule.code] = rule.reason
+    for code in codes - texts.keys():
+        texts[code] = "a rule that has since been removed" if code.startswith("rule:") else code
+    return texts

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("report/sources/<str:source_ip>/", views.source_page, name="report-source"),
+    path("report/ports/", views.port_view, name="report-ports"),
+    path("report/filtered/", views.filtered_view, name="report-filtered"),
+]

@@ -1,0 +1,104 @@
+import ipaddress
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from . import charts, selectors
+
+DEFAULT_DAYS = 7
+
+
+def _days(request) -> int:
+    try:
+        days = int(request.GET.get("days", DEFAULT_DAYS))
+    except ValueError:
+        return DEFAULT_DAYS
+    return days if days in selectors.WINDOWS else DEFAULT_DAYS
+
+
+@login_required
+def personal_report(request):
+    days = _days(request)
+    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    per_page = 50
+    sources = selectors.personal_sources(request.user, days, limit=per_page, offset=(page - 1) * per_page)
+    source_count, event_count = selectors.personal_totals(request.user, days)
+    return render(
+        request,
+        "reports/personal_report.html",
+        {
+            "days": days,
+            "windows": selectors.WINDOWS,
+            "sources": sources,
+            "source_count": source_count,
+            "event_count": event_count,
+            "page": page,
+            "has_next": page * per_page < source_count,
+            "widespread_at": selectors.settings.REPORT_WIDESPREAD_REPORTERS,
+        },
+    )
+
+
+@login_required
+def source_page(request, source_ip):
+    try:
+        source_ip = str(ipaddress.ip_address(source_ip))
+    except ValueError:
+        raise Http404("not an IP address") from None
+    days = _days(request)
+    detail = selectors.source_detail(request.user, source_ip, days)
+    _explain(detail.my_lines)
+    return render(
+        request,
+        "reports/source.html",
+        {
+            "source_ip": source_ip,
+            "days": days,
+            "windows": selectors.WINDOWS,
+            "detail": detail,
+            "chart": charts.daily_bars(detail.portal_days, days=30),
+        },
+    )
+
+
+@login_required
+def port_view(request):
+    days = _days(request)
+    rows = selectors.port_comparison(request.user, days)
+    return render(
+        request,
+        "reports/ports.html",
+        {
+            "days": days,
+            "windows": selectors.WINDOWS,
+            "rows": rows,
+            "portal_top": selectors.portal_top_ports(days),
+        },
+    )
+
+
+@login_required
+def filtered_view(request):
+    days = _days(request)
+    summary = selectors.filtered_summary(request.user, days)
+    recent = selectors.recent_filtered_events(request.user, days)
+    reasons = selectors.reason_texts(code for code, _ in summary)
+    _explain(recent)
+    return render(
+        request,
+        "reports/filtered.html",
+        {
+            "days": days,
+            "windows": selectors.WINDOWS,
+            "summary": [(code, reasons[code], events) for code, events in summary],
+            "recent": recent,
+        },
+    )
+
+
+def _explain(events) -> None:
+    """Give each event the text of its filter reason, for the templates."""
+    texts = selectors.reason_texts(e.filter_reason for e in events if e.filter_reason)
+    for e in events:
+        e.reason_text = texts.get(e.filter_reason, "")
