@@ -166,7 +166,7 @@ class PortDay(models.Model):
 
 class FilterRule(models.Model):
     """A false-positive rule kept by an admin (portal-wide, user empty) or by
-    one user. Built-in rules live in code (incidents.filters); these extend
+    one user. Built-in rules live in code (incidents.filter_catalogue); these extend
     them. Saving or deleting one re-evaluates the affected events."""
 
     class Kind(models.TextChoices):
