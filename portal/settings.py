@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "netfields",
     "allauth",
     "allauth.account",
     "crispy_forms",
@@ -118,6 +119,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-submissions": {"task": "incidents.tasks.requeue_stalled_submissions", "schedule": 300},
     "maintain-partitions": {"task": "incidents.tasks.maintain_partitions", "schedule": 3600},
+    "resolve-recent-sources": {"task": "reports.tasks.resolve_recent_sources", "schedule": 900},
 }
 
 # --- Mail --------------------------------------------------------------------------

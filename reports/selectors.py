@@ -34,6 +34,8 @@ class SourceRow:
     others_any_port: int
     portal_first_seen: datetime
     portal_last_seen: datetime
+    network_owner: str | None = None  # where known: an admin contact or an RDAP answer
+    country: str | None = None
 
     @property
     def label(self) -> str:
@@ -65,7 +67,7 @@ WITH mine AS (
     LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT host(m.source_ip), m.events, m.ports, m.first_seen, m.last_seen,
-       o.same_ports, o.any_port, w.first_seen, w.last_seen
+       o.same_ports, o.any_port, w.first_seen, w.last_seen, n.organisation, n.country
 FROM mine m
 CROSS JOIN LATERAL (
     SELECT count(DISTINCT s.reporter_id) FILTER (WHERE s.target_port = ANY (m.ports)) AS same_ports,
@@ -77,6 +79,12 @@ CROSS JOIN LATERAL (
     SELECT min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
     FROM incidents_source_day s WHERE s.source_ip = m.source_ip
 ) w
+LEFT JOIN LATERAL (
+    SELECT nullif(c.organisation, '') AS organisation, nullif(c.country, '') AS country
+    FROM reports_networkcontact c
+    WHERE c.netblock >>= m.source_ip
+    ORDER BY c.source = 'admin' DESC, masklen(c.netblock) DESC LIMIT 1
+) n ON true
 ORDER BY m.events DESC, m.source_ip
 """
 

@@ -109,3 +109,16 @@ def test_port_view_compares_with_the_portal(client, three_reporters):
 def test_report_pages_need_sign_in(client):
     for url in (reverse("report-ports"), reverse("report-filtered"), reverse("report-source", args=[WORM])):
         assert client.get(url).status_code == 302
+
+
+def test_network_owner_and_country_where_known(client, three_reporters):
+    from reports.models import NetworkContact
+
+    NetworkContact.objects.create(
+        netblock="45.33.0.0/17", organisation="LINODE", country="US", source="rdap", abuse_emails=["a@example.net"]
+    )
+    NetworkContact.objects.create(netblock="45.33.32.158/32", organisation="Hand-kept", source="admin")
+    client.force_login(three_reporters[0])
+    rows = rows_by_source(client.get(reverse("home")))
+    assert (rows[WORM].network_owner, rows[WORM].country) == ("LINODE", "US")
+    assert rows[SPLIT].network_owner == "Hand-kept"  # the admin's word first

@@ -1,0 +1,50 @@
+"""Who is told: the networks' abuse contacts."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GistIndex
+from django.db import models
+from netfields import CidrAddressField, NetManager
+
+
+class NetworkContact(models.Model):
+    """Who answers for a network: kept by admins, or learned from RDAP.
+
+    Resolution order (reports.contacts): the admin-kept contact with the
+    longest netblock containing the address, then an admin-kept contact for
+    the address's ASN, then the cached RDAP answer while it is fresh.
+    """
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        RDAP = "rdap", "RDAP"
+
+    class Preference(models.TextChoices):
+        INDIVIDUAL = "individual", "One mail per source"
+        BULK = "bulk", "Periodic bulk summary"
+        DO_NOT_CONTACT = "none", "Do not contact"
+
+    netblock = CidrAddressField(null=True, blank=True)
+    asn = models.PositiveBigIntegerField("ASN", null=True, blank=True, db_index=True)
+    organisation = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, where known.")
+    abuse_emails = ArrayField(models.EmailField(), default=list, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
+    preference = models.CharField(max_length=10, choices=Preference.choices, default=Preference.INDIVIDUAL)
+    last_checked = models.DateTimeField(null=True, blank=True)
+    refresh_after = models.DateTimeField(null=True, blank=True, help_text="RDAP answers are asked again after this.")
+    notes = models.TextField(blank=True)
+
+    objects = NetManager()
+
+    class Meta:
+        ordering = ["netblock"]
+        indexes = [GistIndex(fields=["netblock"], opclasses=["inet_ops"], name="contact_netblock_gist")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(netblock__isnull=False) | models.Q(asn__isnull=False), name="contact_has_scope"
+            )
+        ]
+
+    def __str__(self):
+        scope = str(self.netblock) if self.netblock else f"AS{self.asn}"
+        return f"{self.organisation or scope} ({scope})"

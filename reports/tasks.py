@@ -1,0 +1,52 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import connection
+from django.utils import timezone
+
+from . import contacts, rdap
+
+RESOLVE_PER_RUN = 200
+
+
+@shared_task(
+    autoretry_for=(rdap.LookupFailed,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=12,
+    acks_late=True,
+    rate_limit="30/m",  # registries throttle; a burst would only earn a ban
+)
+def resolve_contact(ip: str) -> None:
+    """Learn who answers for ``ip``. A failed look-up is retried with backoff
+    and, past that, asked again by the next sweep: the source waits, it is
+    not lost."""
+    contacts.resolve(ip)
+
+
+def sources_needing_contacts(limit: int = RESOLVE_PER_RUN) -> list[str]:
+    """The sources most reporters saw in the last day whose network is not
+    known yet (no admin contact, no fresh RDAP answer)."""
+    since = timezone.now().date() - timedelta(days=1)
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT host(s.source_ip) FROM incidents_source_day s
+            WHERE s.day >= %s
+              AND NOT EXISTS (SELECT 1 FROM reports_networkcontact c
+                              WHERE c.netblock >>= s.source_ip
+                                AND (c.source = 'admin' OR c.refresh_after > now()))
+            GROUP BY s.source_ip ORDER BY count(DISTINCT s.reporter_id) DESC, sum(s.events) DESC
+            LIMIT %s
+            """,
+            [since, limit],
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
+@shared_task
+def resolve_recent_sources() -> int:
+    sources = sources_needing_contacts()
+    for ip in sources:
+        resolve_contact.delay(ip)
+    return len(sources)
