@@ -15,22 +15,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import ROOT, bench_database_url, bench_env, migrate, recreate_database
+
 LINES = int(os.environ.get("BENCH_LINES", 1_000_000))
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if url:
-        base, _, name = url.rpartition("/")
-        return f"{base}/{name.split('?')[0]}_bench"
-    from portal.embedded import database
-
-    params = database(ROOT / "var")
-    from urllib.parse import quote
-
-    return f"postgres://postgres@{quote(params['HOST'], safe='')}/portal_bench"
 
 
 def generate(path: Path, n: int) -> None:
@@ -74,16 +61,9 @@ def run_child(code: str, env: dict) -> tuple[float, int]:
 
 def main() -> None:
     url = bench_database_url()
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "portal.settings"}
-    os.environ.update(env)
-    import psycopg
-
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        name = url.rsplit("/", 1)[1]
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    env = bench_env(url)
+    recreate_database(url)
+    migrate(env)
 
     import django
 
