@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import NetworkContact
+from .models import AbuseReport, NetworkContact
 
 
 @admin.register(NetworkContact)
@@ -26,3 +26,12 @@ class NetworkContactAdmin(admin.ModelAdmin):
         if asn.isdigit():
             results |= queryset.filter(asn=int(asn))
         return results, may_have_duplicates
+
+
+@admin.register(AbuseReport)
+class AbuseReportAdmin(admin.ModelAdmin):
+    list_display = ["source_ip", "contact", "state", "events", "reporters", "created_at", "sent_at"]
+    list_filter = ["state"]
+    search_fields = ["source_ip", "contact__organisation"]
+    raw_id_fields = ["contact"]
+    readonly_fields = ["token", "created_at"]

@@ -1,9 +1,11 @@
-"""Who is told: the networks' abuse contacts."""
+"""Who is told: the networks' abuse contacts and the reports sent to them."""
+
+import secrets
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
-from netfields import CidrAddressField, NetManager
+from netfields import CidrAddressField, InetAddressField, NetManager
 
 
 class NetworkContact(models.Model):
@@ -48,3 +50,38 @@ class NetworkContact(models.Model):
     def __str__(self):
         scope = str(self.netblock) if self.netblock else f"AS{self.asn}"
         return f"{self.organisation or scope} ({scope})"
+
+
+def new_report_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class AbuseReport(models.Model):
+    """One source reported to one network contact (FightBack): what was said,
+    when, and the token of the coded link to the source's live record."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        IN_BULK = "bulk", "In a bulk summary"
+        FAILED = "failed", "Failed"
+
+    source_ip = InetAddressField(store_prefix_length=False)
+    contact = models.ForeignKey(NetworkContact, on_delete=models.PROTECT, related_name="reports")
+    token = models.CharField(max_length=40, unique=True, default=new_report_token, editable=False)
+    events = models.PositiveIntegerField(default=0, help_text="Events summarised in the report.")
+    reporters = models.PositiveIntegerField(default=0, help_text="Distinct reporters who saw the source.")
+    first_event = models.DateTimeField(null=True, blank=True)
+    last_event = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NetManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["source_ip", "sent_at"], name="abuse_report_source")]
+
+    def __str__(self):
+        return f"{self.source_ip} to {self.contact} ({self.get_state_display()})"

@@ -36,6 +36,7 @@ class SourceRow:
     portal_last_seen: datetime
     network_owner: str | None = None  # where known: an admin contact or an RDAP answer
     country: str | None = None
+    forwarded_at: datetime | None = None  # last report to the network's abuse desk
 
     @property
     def label(self) -> str:
@@ -67,7 +68,7 @@ WITH mine AS (
     LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT host(m.source_ip), m.events, m.ports, m.first_seen, m.last_seen,
-       o.same_ports, o.any_port, w.first_seen, w.last_seen, n.organisation, n.country
+       o.same_ports, o.any_port, w.first_seen, w.last_seen, n.organisation, n.country, f.sent_at
 FROM mine m
 CROSS JOIN LATERAL (
     SELECT count(DISTINCT s.reporter_id) FILTER (WHERE s.target_port = ANY (m.ports)) AS same_ports,
@@ -85,6 +86,10 @@ LEFT JOIN LATERAL (
     WHERE c.netblock >>= m.source_ip
     ORDER BY c.source = 'admin' DESC, masklen(c.netblock) DESC LIMIT 1
 ) n ON true
+LEFT JOIN LATERAL (
+    SELECT max(r.sent_at) AS sent_at FROM reports_abusereport r
+    WHERE r.source_ip = m.source_ip AND r.state IN ('sent', 'bulk')
+) f ON true
 ORDER BY m.events DESC, m.source_ip
 """
 

@@ -122,3 +122,18 @@ def test_network_owner_and_country_where_known(client, three_reporters):
     rows = rows_by_source(client.get(reverse("home")))
     assert (rows[WORM].network_owner, rows[WORM].country) == ("LINODE", "US")
     assert rows[SPLIT].network_owner == "Hand-kept"  # the admin's word first
+
+
+def test_forwarded_sources_show_when(client, three_reporters):
+    from django.utils import timezone
+
+    from reports.models import AbuseReport, NetworkContact
+
+    contact = NetworkContact.objects.create(netblock="45.33.0.0/17", organisation="LINODE")
+    sent = timezone.now().replace(microsecond=0)
+    AbuseReport.objects.create(source_ip=WORM, contact=contact, state=AbuseReport.State.SENT, sent_at=sent)
+    AbuseReport.objects.create(source_ip=LONER, contact=contact, state=AbuseReport.State.QUEUED)
+    client.force_login(three_reporters[0])
+    rows = rows_by_source(client.get(reverse("home")))
+    assert rows[WORM].forwarded_at == sent
+    assert rows[LONER].forwarded_at is None  # queued is not forwarded yet
