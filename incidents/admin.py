@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import rules
-from .models import FilterRule, Submission
+from .models import FilterRule, InboundMail, Submission
 
 
 @admin.register(FilterRule)
@@ -32,6 +32,17 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel"]
     search_fields = ["user__email", "name"]
     readonly_fields = [f.name for f in Submission._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "sender", "subject", "outcome", "reason", "user"]
+    list_filter = ["outcome"]
+    search_fields = ["sender", "subject", "message_id"]
+    readonly_fields = [f.name for f in InboundMail._meta.fields]
 
     def has_add_permission(self, request):
         return False

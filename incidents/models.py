@@ -40,6 +40,8 @@ class Submission(models.Model):
     declared_format = models.CharField(max_length=32, blank=True, help_text="Empty: recognise automatically.")
     detected_format = models.CharField(max_length=32, blank=True)
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
+    reply_to = models.EmailField(blank=True, help_text="For mailed logs: where the confirmation goes.")
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the confirmation mail went out.")
 
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True)
@@ -274,3 +276,46 @@ class FilteredDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.reason}: {self.events}"
+
+
+class InboundMail(models.Model):
+    """Every message the submission box received, by a digest of its bytes:
+    a message is stored here in the same transaction as its submissions, so
+    one seen again (an IMAP flag lost in a crash, an MTA retry) is recognised
+    and processed nothing twice."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        IGNORED = "ignored", "Ignored (automated mail)"
+
+    digest = models.CharField(max_length=64, unique=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    submissions = models.ManyToManyField(Submission, blank=True, related_name="mails")
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.sender}: {self.get_outcome_display()}"
+
+
+class RejectionNotice(models.Model):
+    """At most one polite rejection a day per sender: a misconfigured job
+    mailing every minute must not turn the portal into a mail cannon."""
+
+    sender = models.CharField(max_length=254)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sender", "day"], name="one_rejection_a_day")]
+
+    def __str__(self):
+        return f"{self.sender} {self.day}"

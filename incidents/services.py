@@ -36,6 +36,7 @@ def submission_create(
     name: str = "",
     declared_format: str = "",
     timezone: str | None = None,
+    reply_to: str = "",
 ) -> Submission:
     """Store the log as it came (compressed if it came plain) and queue it.
 
@@ -72,6 +73,7 @@ def submission_create(
             declared_format=declared_format,
             timezone=timezone or user.timezone,
             raw_size=stored_size,
+            reply_to=reply_to,
         )
         with transaction.atomic():
             submission.save()

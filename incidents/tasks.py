@@ -12,7 +12,11 @@ from . import ingest, partitions
     acks_late=True,
 )
 def ingest_submission(submission_id: int) -> None:
-    ingest.ingest_submission(submission_id)
+    submission = ingest.ingest_submission(submission_id)
+    if submission is not None and submission.channel == submission.Channel.MAIL:
+        from .mail_intake import confirm
+
+        confirm(submission)
 
 
 @shared_task
@@ -35,3 +39,10 @@ def reevaluate_filters(user_id: int | None = None) -> None:
 
     for reporter in [user_id] if user_id is not None else reporters_with_events():
         reevaluate_reporter(reporter)
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
+def poll_mailbox() -> int:
+    from .mailbox import poll
+
+    return poll()

@@ -17,7 +17,7 @@ def _helper(action: str, label: str) -> FormHelper:
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["timezone", "forwarding_opt_in", "digest"]
+        fields = ["timezone", "forwarding_opt_in", "digest", "mail_confirmations"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

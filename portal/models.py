@@ -61,6 +61,11 @@ class User(AbstractUser):
         ),
     )
     digest = models.CharField("e-mail digest", max_length=8, choices=Digest.choices, default=Digest.OFF)
+    mail_confirmations = models.BooleanField(
+        "confirm mailed logs",
+        default=True,
+        help_text="Answer each log you mail in with what was accepted, filtered and rejected.",
+    )
     submit_token = models.CharField(max_length=32, unique=True, default=new_submit_token, editable=False)
 
     USERNAME_FIELD = "email"
@@ -74,6 +79,14 @@ class User(AbstractUser):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def submit_address(self) -> str:
+        """Where this user mails logs: the portal's submission box with the
+        user's token as a plus-address (the token alone on the subject line
+        works too)."""
+        local, _, domain = settings.MAIL_SUBMIT_ADDRESS.partition("@")
+        return f"{local}+{self.submit_token}@{domain}"
 
 
 class OwnedNetwork(models.Model):

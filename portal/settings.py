@@ -123,6 +123,7 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-submissions": {"task": "incidents.tasks.requeue_stalled_submissions", "schedule": 300},
     "maintain-partitions": {"task": "incidents.tasks.maintain_partitions", "schedule": 3600},
     "resolve-recent-sources": {"task": "reports.tasks.resolve_recent_sources", "schedule": 900},
+    "poll-submission-mailbox": {"task": "incidents.tasks.poll_mailbox", "schedule": 60},
 }
 
 # --- Mail --------------------------------------------------------------------------
@@ -226,6 +227,20 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)  # as 
 LOG_MAX_UNCOMPRESSED_BYTES = env.int("LOG_MAX_UNCOMPRESSED_BYTES", default=2 * 1024 * 1024 * 1024)
 LOG_MAX_LINE_CHARS = 65536
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Mail intake ------------------------------------------------------------------------------------------
+# Users mail logs to MAIL_SUBMIT_ADDRESS with their token as a plus-address
+# (submit+TOKEN@example.org), from an MTA pipe (manage.py ingest_mail) or an
+# IMAP mailbox polled by the scheduler.
+MAIL_SUBMIT_ADDRESS = env.str("MAIL_SUBMIT_ADDRESS", default="submit@localhost")
+MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+MAIL_MAX_ATTACHMENT_BYTES = env.int("MAIL_MAX_ATTACHMENT_BYTES", default=20 * 1024 * 1024)
+IMAP_HOST = env.str("IMAP_HOST", default="")
+IMAP_PORT = env.int("IMAP_PORT", default=993)
+IMAP_SSL = env.bool("IMAP_SSL", default=True)
+IMAP_USER = env.str("IMAP_USER", default="")
+IMAP_PASSWORD = env.str("IMAP_PASSWORD", default="")
+IMAP_FOLDER = env.str("IMAP_FOLDER", default="INBOX")
 
 # --- Reports ---------------------------------------------------------------------------------------------
 # A source seen by at least this many other reporters on the same ports is "widespread".

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +28,7 @@ def _render_profile(request, **forms):
         "tokens": user.api_tokens.all(),
         # Shown once, right after creation; never stored in plain text.
         "new_token_key": request.session.pop("new_token_key", None),
+        "submit_box": settings.MAIL_SUBMIT_ADDRESS,
     }
     status = 400 if any(f is not None and f.errors for f in forms.values()) else 200
     return render(request, "portal/profile.html", context, status=status)

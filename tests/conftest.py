@@ -3,6 +3,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.mailservers import dovecot_service, imap_server, smtp_mail_settings, smtp_server  # noqa: F401
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _collected_static(django_test_environment):

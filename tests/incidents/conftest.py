@@ -2,6 +2,7 @@ import gzip
 import io
 import zipfile
 from datetime import datetime
+from email.message import EmailMessage
 
 
 def iptables_line(when: datetime, src="203.0.113.5", dst="198.51.100.7", dpt=22, spt=51234, prefix="[UFW BLOCK] "):
@@ -23,3 +24,26 @@ def zipped(files: dict[str, str]) -> bytes:
         for name, text in files.items():
             archive.writestr(name, text)
     return buffer.getvalue()
+
+
+def mail_message(
+    user=None, *, sender=None, to=None, subject="firewall log", body=None, html=None, attachments=(), **headers
+) -> bytes:
+    """A mail as a submitter's job would send it; header names with _ for - (Auto_Submitted)."""
+    msg = EmailMessage()
+    msg["From"] = sender or user.email
+    msg["To"] = to or (user.submit_address if user else "submit@localhost")
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{id(msg)}@client.example.net>"
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    if body is not None:
+        msg.set_content(body)
+    if html is not None:
+        if body is None:
+            msg.set_content(html, subtype="html")
+        else:
+            msg.add_alternative(html, subtype="html")
+    for filename, data in attachments:
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=filename)
+    return msg.as_bytes()

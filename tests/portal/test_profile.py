@@ -113,3 +113,21 @@ def test_deleting_needs_post(client):
     network = OwnedNetwork.objects.create(user=user, cidr="192.0.2.0/24")
     client.force_login(user)
     assert client.get(reverse("network-delete", args=[network.pk])).status_code == 405
+
+
+def test_profile_shows_the_users_own_submission_address(client, settings):
+    settings.MAIL_SUBMIT_ADDRESS = "submit@portal.example.org"
+    user, other = UserFactory(), UserFactory()
+    client.force_login(user)
+    page = client.get(reverse("profile")).content.decode()
+    assert f"submit+{user.submit_token}@portal.example.org" in page
+    assert other.submit_token not in page
+
+
+def test_mail_confirmations_can_be_turned_off(client):
+    user = UserFactory()
+    assert user.mail_confirmations is True
+    client.force_login(user)
+    client.post(reverse("profile"), {"timezone": "UTC", "digest": "off"})
+    user.refresh_from_db()
+    assert user.mail_confirmations is False
