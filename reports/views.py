@@ -1,5 +1,6 @@
 import ipaddress
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -35,7 +36,7 @@ def personal_report(request):
             "event_count": event_count,
             "page": page,
             "has_next": page * per_page < source_count,
-            "widespread_at": selectors.settings.REPORT_WIDESPREAD_REPORTERS,
+            "widespread_at": settings.REPORT_WIDESPREAD_REPORTERS,
         },
     )
 

@@ -48,3 +48,20 @@ def _static_by_plain_names(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def sign_in(page, base_url: str, user) -> None:
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+
+
+def paste_log_and_wait(page, log: str) -> None:
+    """Paste a log on the submit page and wait until a worker has processed it."""
+    page.click("text=Submit logs")
+    page.fill("textarea[name=text]", log)
+    page.click("input[type=submit][value='Submit log']")
+    page.wait_for_selector("[data-testid=done]", timeout=60_000)

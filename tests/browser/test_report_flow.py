@@ -2,7 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.conftest import paste_log_and_wait, sign_in
+from tests.factories import UserFactory
 from tests.incidents.conftest import iptables_line
 from tests.processes import start_worker, wait_for
 
@@ -21,14 +22,8 @@ def test_upload_read_the_report_add_a_rule_and_see_it_change(page, live_server):
 
     worker = start_worker()
     try:
-        page.goto(f"{base}/accounts/login/")
-        page.fill("input[name=login]", user.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form button[type=submit]")
-        page.click("text=Submit logs")
-        page.fill("textarea[name=text]", log)
-        page.click("input[type=submit][value='Submit log']")
-        page.wait_for_selector("[data-testid=done]", timeout=60_000)
+        sign_in(page, base, user)
+        paste_log_and_wait(page, log)
 
         page.click("text=My report")
         assert page.inner_text("[data-testid=source-count]") == "2"

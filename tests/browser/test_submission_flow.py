@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from incidents.models import Submission
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.conftest import paste_log_and_wait, sign_in
+from tests.factories import UserFactory
 from tests.incidents.conftest import iptables_line
 from tests.processes import start_worker
 
@@ -18,14 +19,8 @@ def test_paste_a_log_watch_it_process_and_read_the_counts(page, live_server):
 
     worker = start_worker()
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=login]", user.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form button[type=submit]")
-        page.click("text=Submit logs")
-        page.fill("textarea[name=text]", log)
-        page.click("input[type=submit][value='Submit log']")
-        page.wait_for_selector("[data-testid=done]", timeout=60_000)
+        sign_in(page, live_server.url, user)
+        paste_log_and_wait(page, log)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
