@@ -124,6 +124,7 @@ CELERY_BEAT_SCHEDULE = {
     "maintain-partitions": {"task": "incidents.tasks.maintain_partitions", "schedule": 3600},
     "resolve-recent-sources": {"task": "reports.tasks.resolve_recent_sources", "schedule": 900},
     "poll-submission-mailbox": {"task": "incidents.tasks.poll_mailbox", "schedule": 60},
+    "fightback": {"task": "reports.tasks.fightback_run", "schedule": 900},
 }
 
 # --- Mail --------------------------------------------------------------------------
@@ -245,3 +246,11 @@ IMAP_FOLDER = env.str("IMAP_FOLDER", default="INBOX")
 # --- Reports ---------------------------------------------------------------------------------------------
 # A source seen by at least this many other reporters on the same ports is "widespread".
 REPORT_WIDESPREAD_REPORTERS = env.int("REPORT_WIDESPREAD_REPORTERS", default=5)
+
+# --- FightBack: reports to the networks that own attacking sources ------------------------------------------
+FIGHTBACK_MIN_REPORTERS = env.int("FIGHTBACK_MIN_REPORTERS", default=3)  # distinct reporters who saw the source
+FIGHTBACK_WINDOW_HOURS = 72  # older events are not reported
+FIGHTBACK_QUIET_DAYS = 30  # at most one report per contact and source in this many days
+FIGHTBACK_MASK_OCTETS = env.int("FIGHTBACK_MASK_OCTETS", default=2)  # lower octets of destinations zeroed
+FIGHTBACK_REPLY_ADDRESS = env.str("FIGHTBACK_REPLY_ADDRESS", default="abuse-replies@localhost")
+FIGHTBACK_PER_RUN = env.int("FIGHTBACK_PER_RUN", default=100)

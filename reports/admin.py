@@ -1,6 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path
 
-from .models import AbuseReport, NetworkContact
+from . import fightback
+from .models import AbuseReport, NetworkContact, SuspiciousPort
 
 
 @admin.register(NetworkContact)
@@ -30,8 +34,33 @@ class NetworkContactAdmin(admin.ModelAdmin):
 
 @admin.register(AbuseReport)
 class AbuseReportAdmin(admin.ModelAdmin):
+    """The forwarding queue (queued), what went out (sent) and what failed;
+    "Preview next run" shows what FightBack would do now, changing nothing."""
+
     list_display = ["source_ip", "contact", "state", "events", "reporters", "created_at", "sent_at"]
     list_filter = ["state"]
     search_fields = ["source_ip", "contact__organisation"]
     raw_id_fields = ["contact"]
     readonly_fields = ["token", "created_at"]
+    change_list_template = "admin/reports/abusereport/change_list.html"
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("preview/", preview, name="reports_abusereport_preview"), *super().get_urls()]
+
+    def preview_view(self, request):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "FightBack: what the next run would do",
+            "decisions": fightback.plan(),
+            "min_reporters": settings.FIGHTBACK_MIN_REPORTERS,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/reports/abusereport/preview.html", context)
+
+
+@admin.register(SuspiciousPort)
+class SuspiciousPortAdmin(admin.ModelAdmin):
+    list_display = ["protocol", "port", "note"]
+    list_filter = ["protocol"]
+    search_fields = ["note", "port"]

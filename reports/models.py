@@ -85,3 +85,21 @@ class AbuseReport(models.Model):
 
     def __str__(self):
         return f"{self.source_ip} to {self.contact} ({self.get_state_display()})"
+
+
+class SuspiciousPort(models.Model):
+    """Ports where an unsolicited connection is worth a network owner's time
+    (remote shells, file sharing, databases, remote desktops): FightBack
+    reports only sources seen on these. Kept by admins; defaults come with
+    the migration."""
+
+    protocol = models.CharField(max_length=8, default="tcp")
+    port = models.PositiveIntegerField()
+    note = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["protocol", "port"]
+        constraints = [models.UniqueConstraint(fields=["protocol", "port"], name="unique_suspicious_port")]
+
+    def __str__(self):
+        return f"{self.protocol}/{self.port} {self.note}".strip()

@@ -50,3 +50,17 @@ def resolve_recent_sources() -> int:
     for ip in sources:
         resolve_contact.delay(ip)
     return len(sources)
+
+
+@shared_task
+def fightback_run() -> int:
+    from . import fightback
+
+    return len(fightback.run())
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=10, acks_late=True)
+def send_abuse_report(report_id: int) -> bool:
+    from . import fightback
+
+    return fightback.send(report_id)

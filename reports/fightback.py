@@ -1,0 +1,278 @@
+"""FightBack: telling the network that owns an attacking source, politely.
+
+The rules, all of which must hold for a source to be reported (DESIGN.md,
+"Rules the portal keeps"), are the WHERE and HAVING clauses of CANDIDATES
+and the checks in ``plan``:
+
+1. it was seen on a suspicious port (SuspiciousPort, kept by admins);
+2. by at least FIGHTBACK_MIN_REPORTERS distinct reporters;
+3. at least one of them opted in to forwarding;
+4. in the last FIGHTBACK_WINDOW_HOURS (older events are not reported), and
+   not filtered (filtered events never reach the rollups read here);
+5. nothing was reported to that contact about that source in the last
+   FIGHTBACK_QUIET_DAYS days; a contact that asked not to be contacted is not.
+
+``plan`` says what a run would do without doing it (the admin's dry run);
+``run`` does it. Each report is created under a database lock on
+(contact, source), so two runs at once still create, and send, one.
+"""
+
+import ipaddress
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.utils import timezone
+
+from incidents.models import Event, SourceDay
+
+from . import contacts
+from .models import AbuseReport, NetworkContact
+
+LOCK_NAMESPACE = 7003
+
+CANDIDATES = """
+SELECT host(s.source_ip), count(DISTINCT s.reporter_id), sum(s.events),
+       array_agg(DISTINCT s.protocol || '/' || s.target_port),
+       min(s.first_seen), max(s.last_seen),
+       array_agg(DISTINCT s.reporter_id) FILTER (WHERE u.forwarding_opt_in)
+FROM incidents_source_day s
+JOIN reports_suspiciousport p ON p.protocol = s.protocol AND p.port = s.target_port
+JOIN portal_user u ON u.id = s.reporter_id
+WHERE s.day >= %(since_day)s AND s.last_seen >= %(since)s
+GROUP BY s.source_ip
+HAVING count(DISTINCT s.reporter_id) >= %(min_reporters)s AND bool_or(u.forwarding_opt_in)
+ORDER BY count(DISTINCT s.reporter_id) DESC, sum(s.events) DESC
+LIMIT %(limit)s
+"""
+
+
+@dataclass
+class Candidate:
+    source_ip: str
+    reporters: int
+    events: int
+    ports: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    opted_in: list[int]
+
+
+@dataclass
+class Decision:
+    candidate: Candidate
+    action: str  # "send", "lookup" (contact not known yet), "do not contact", "reported recently", "bulk"
+    contact: NetworkContact | None = None
+
+
+def candidates(now: datetime | None = None, limit: int | None = None) -> list[Candidate]:
+    now = now or timezone.now()
+    since = now - timedelta(hours=settings.FIGHTBACK_WINDOW_HOURS)
+    params = {
+        "since": since,
+        "since_day": since.date(),
+        "min_reporters": settings.FIGHTBACK_MIN_REPORTERS,
+        "limit": limit or settings.FIGHTBACK_PER_RUN,
+    }
+    with connection.cursor() as cur:
+        cur.execute(CANDIDATES, params)
+        return [Candidate(*row) for row in cur.fetchall()]
+
+
+def _reported_recently(contact: NetworkContact, source_ip: str, now: datetime) -> bool:
+    quiet = now - timedelta(days=settings.FIGHTBACK_QUIET_DAYS)
+    return (
+        AbuseReport.objects.filter(contact=contact, source_ip=source_ip, created_at__gte=quiet)
+        .exclude(state=AbuseReport.State.FAILED)
+        .exists()
+    )
+
+
+def decide(candidate: Candidate, now: datetime) -> Decision:
+    contact = contacts.known_contact(candidate.source_ip)
+    if contact is None or not contact.abuse_emails:
+        return Decision(candidate, "lookup", contact)
+    if contact.preference == NetworkContact.Preference.DO_NOT_CONTACT:
+        return Decision(candidate, "do not contact", contact)
+    if _reported_recently(contact, candidate.source_ip, now):
+        return Decision(candidate, "reported recently", contact)
+    if contact.preference == NetworkContact.Preference.BULK:
+        return Decision(candidate, "bulk", contact)
+    return Decision(candidate, "send", contact)
+
+
+def plan(now: datetime | None = None) -> list[Decision]:
+    """What the next run would do, changing nothing."""
+    now = now or timezone.now()
+    return [decide(c, now) for c in candidates(now)]
+
+
+def run(now: datetime | None = None) -> list[AbuseReport]:
+    """Create the reports this run should send and queue their mail."""
+    now = now or timezone.now()
+    created = []
+    for candidate in candidates(now):
+        decision = decide(candidate, now)
+        if decision.action == "lookup":
+            from .tasks import resolve_contact
+
+            transaction.on_commit(lambda ip=candidate.source_ip: resolve_contact.delay(ip))
+            continue
+        if decision.action != "send":
+            continue
+        report = _create_once(decision, now)
+        if report is not None:
+            created.append(report)
+    return created
+
+
+def _create_once(decision: Decision, now: datetime) -> AbuseReport | None:
+    contact, candidate = decision.contact, decision.candidate
+    key = zlib.crc32(f"{contact.pk}|{candidate.source_ip}".encode())
+    with transaction.atomic(), connection.cursor() as cur:
+        # Serialises runs on this (contact, source): the check below and the
+        # insert are one step for the database, whatever runs at once.
+        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, key - 2**31])
+        if _reported_recently(contact, candidate.source_ip, now):
+            return None
+        report = AbuseReport.objects.create(
+            source_ip=candidate.source_ip,
+            contact=contact,
+            events=candidate.events,
+            reporters=candidate.reporters,
+            first_event=candidate.first_seen,
+            last_event=candidate.last_seen,
+        )
+        from .tasks import send_abuse_report
+
+        transaction.on_commit(lambda: send_abuse_report.delay(report.pk))
+    return report
+
+
+def mask(address: str, octets: int | None = None) -> str:
+    """The destination as the mail shows it: lower octets zeroed (IPv6: all
+    but the /48), so the abuse desk learns the network, not the reporter."""
+    octets = settings.FIGHTBACK_MASK_OCTETS if octets is None else octets
+    ip = ipaddress.ip_address(address)
+    if ip.version == 4:
+        keep = 32 - 8 * octets
+        return str(ipaddress.ip_network(f"{ip}/{keep}", strict=False).network_address)
+    return str(ipaddress.ip_network(f"{ip}/48", strict=False).network_address)
+
+
+def sample_lines(report: AbuseReport, limit: int = 10) -> list[str]:
+    """A few of the reported events, newest first, destinations masked.
+    Read per reporter through the event table's key, never by a scan."""
+    since = timezone.now() - timedelta(hours=settings.FIGHTBACK_WINDOW_HOURS)
+    reporters = (
+        SourceDay.objects.filter(source_ip=str(report.source_ip), day__gte=since.date())
+        .values_list("reporter_id", flat=True)
+        .distinct()[:5]
+    )
+    events = []
+    for reporter in reporters:
+        events += Event.objects.filter(
+            reporter_id=reporter, time__gte=since, source_ip=str(report.source_ip), filter_reason=""
+        ).order_by("-time")[:3]
+    events.sort(key=lambda e: e.time, reverse=True)
+    lines = []
+    for e in events[:limit]:
+        sport = "" if e.source_port is None else f":{e.source_port}"
+        dport = "" if e.target_port is None else f":{e.target_port}"
+        flags = f"  flags {e.tcp_flags}" if e.tcp_flags else ""
+        lines.append(
+            f"{e.time.astimezone(UTC):%Y-%m-%d %H:%M:%S}  {e.protocol}  "
+            f"{report.source_ip}{sport} -> {mask(str(e.target_ip))}{dport}{flags}"
+        )
+    return lines
+
+
+def compose(report: AbuseReport) -> EmailMessage:
+    """The mail: one source, plain text, no attachments, times in UTC."""
+    source = str(report.source_ip)
+    owner = report.contact.organisation or "your network"
+    ports = ", ".join(sorted(_ports(report)))
+    first = report.first_event.astimezone(UTC)
+    last = report.last_event.astimezone(UTC)
+    samples = "\n".join(sample_lines(report)) or "(no sample available)"
+    body = (
+        "Hello,\n\n"
+        f"We run {settings.SITE_NAME}, a community service where people who operate firewalls share the "
+        f"connection attempts their firewalls blocked. Your network is listed as responsible for {source} "
+        f"({owner}).\n\n"
+        f"Between {first:%Y-%m-%d %H:%M} and {last:%Y-%m-%d %H:%M} UTC, {report.reporters} independent reporters "
+        f"saw this address try to connect to their systems ({report.events} attempts in all), on: {ports}.\n\n"
+        "This often means the machine is infected or misconfigured, and its owner may not know. We would be "
+        "grateful if you could look into it. If it is a scanner that is meant to do this, please tell us and we "
+        "will not report it again.\n\n"
+        "A sample of the attempts (times in UTC, destination addresses masked):\n\n"
+        f"{samples}\n\n"
+        "The live record of this address, including anything reported after this mail:\n"
+        f"{settings.SITE_URL}/r/{report.token}/\n\n"
+        f"Replies to this message reach us and are read. We send you at most one report about this address in "
+        f"{settings.FIGHTBACK_QUIET_DAYS} days.\n\n"
+        f"-- \n{settings.SITE_NAME}\n{settings.SITE_URL}\n"
+    )
+    local, _, domain = settings.FIGHTBACK_REPLY_ADDRESS.partition("@")
+    return EmailMessage(
+        subject=f"Security issue - Source IP: {source}",
+        body=body,
+        to=report.contact.abuse_emails[:1],
+        reply_to=[f"{local}+{report.token}@{domain}"],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
+def _ports(report: AbuseReport) -> set[str]:
+    since = (report.first_event or timezone.now()).date()
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT DISTINCT s.protocol || '/' || s.target_port FROM incidents_source_day s
+               JOIN reports_suspiciousport p ON p.protocol = s.protocol AND p.port = s.target_port
+               WHERE s.source_ip = %s AND s.day >= %s""",
+            [str(report.source_ip), since],
+        )
+        return {row[0] for row in cur.fetchall()}
+
+
+def send(report_id: int) -> bool:
+    """Send one queued report and tell the opted-in reporters; once."""
+    with transaction.atomic():
+        report = AbuseReport.objects.select_for_update().select_related("contact").get(pk=report_id)
+        if report.state != AbuseReport.State.QUEUED:
+            return False
+        compose(report).send()
+        report.state = AbuseReport.State.SENT
+        report.sent_at = timezone.now()
+        report.save(update_fields=["state", "sent_at"])
+        transaction.on_commit(lambda: _notify_reporters(report))
+    return True
+
+
+def _notify_reporters(report: AbuseReport) -> None:
+    from portal.models import User
+
+    since = (report.first_event or timezone.now()).date()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT DISTINCT reporter_id FROM incidents_source_day WHERE source_ip = %s AND day >= %s",
+            [str(report.source_ip), since],
+        )
+        ids = [row[0] for row in cur.fetchall()]
+    for user in User.objects.filter(pk__in=ids, forwarding_opt_in=True, is_active=True):
+        EmailMessage(
+            subject=f"We reported {report.source_ip} to its network",
+            body=(
+                f"Hello,\n\nA source that hit you, {report.source_ip}, was seen by {report.reporters} reporters "
+                f"on suspicious ports, and you chose to forward such sources. We have sent one report to the "
+                f"abuse desk of {report.contact.organisation or 'its network'}; your own addresses were masked.\n\n"
+                f"The live record of this source: {settings.SITE_URL}/r/{report.token}/\n\n"
+                f"You can turn forwarding off on your profile: {settings.SITE_URL}/profile/\n"
+                f"-- \n{settings.SITE_NAME}\n"
+            ),
+            to=[user.email],
+            headers={"Auto-Submitted": "auto-generated"},
+        ).send()
