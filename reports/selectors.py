@@ -232,3 +232,110 @@ def reason_texts(codes) -> dict[str, str]:
     for code in codes - texts.keys():
         texts[code] = "a rule that has since been removed" if code.startswith("rule:") else code
     return texts
+
+
+@dataclass
+class AbuseRecord:
+    """The public live record behind an abuse report's coded link: only
+    portal-wide aggregates, never a reporter, a target or a per-reporter count."""
+
+    source_ip: str
+    network: str  # the contact's organisation, or its netblock / ASN
+    country: str
+    sent_at: datetime | None  # None: the mail has not gone out (yet)
+    reported_events: int  # what the mail said
+    reported_reporters: int
+    reported_first: datetime | None
+    reported_last: datetime | None
+    days: list[tuple]  # (day, events, reporters) over RECORD_DAYS, days with data
+    ports: list[tuple]  # (protocol, port, events, reporters) over RECORD_DAYS, at most RECORD_PORTS
+    port_count: int  # all (protocol, port) pairs in the window
+    events: int  # over RECORD_DAYS
+    reporters: int  # distinct, over RECORD_DAYS
+    first_seen: datetime | None  # portal-wide, all time
+    last_seen: datetime | None
+    since_events: int = 0  # after sent_at; a lower bound unless since_events_exact
+    since_events_exact: bool = True
+    since_reporters: int = 0
+    since_last: datetime | None = None
+
+
+RECORD_DAYS = 30
+RECORD_PORTS = 50
+
+# Events after the report, from the rollups alone (the event table has no
+# index on the source). A rollup row covers one reporter's day on one port:
+# rows first seen after sent_at are wholly after it; rows last seen after it
+# but first seen before it straddle the sending, and only "at least one of
+# their events" is known to be after it. Reporters and the last sighting are
+# exact either way.
+RECORD_SINCE = """
+SELECT coalesce(sum(events) FILTER (WHERE first_seen > %(sent)s), 0),
+       count(*) FILTER (WHERE first_seen <= %(sent)s),
+       count(DISTINCT reporter_id),
+       max(last_seen)
+FROM incidents_source_day
+WHERE source_ip = %(source)s AND day >= %(sent_day)s AND last_seen > %(sent)s
+"""
+
+
+def abuse_record(report) -> AbuseRecord:
+    """The live record of ``report``'s source, as its abuse desk may see it."""
+    contact = report.contact
+    source = str(report.source_ip)
+    params = {"source": source, "since": window_start(RECORD_DAYS), "limit": RECORD_PORTS}
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT day, sum(events), count(DISTINCT reporter_id) FROM incidents_source_day
+               WHERE source_ip = %(source)s AND day >= %(since)s GROUP BY day ORDER BY day""",
+            params,
+        )
+        days = cur.fetchall()
+        cur.execute(
+            """SELECT protocol, target_port, sum(events), count(DISTINCT reporter_id), count(*) OVER ()
+               FROM incidents_source_day WHERE source_ip = %(source)s AND day >= %(since)s
+               GROUP BY protocol, target_port
+               ORDER BY count(DISTINCT reporter_id) DESC, sum(events) DESC, protocol, target_port
+               LIMIT %(limit)s""",
+            params,
+        )
+        port_rows = cur.fetchall()
+        cur.execute(
+            """SELECT coalesce(sum(events), 0), count(DISTINCT reporter_id) FROM incidents_source_day
+               WHERE source_ip = %(source)s AND day >= %(since)s""",
+            params,
+        )
+        events, reporters = cur.fetchone()
+        cur.execute(
+            "SELECT min(first_seen), max(last_seen) FROM incidents_source_day WHERE source_ip = %(source)s", params
+        )
+        first_seen, last_seen = cur.fetchone()
+        since = (0, 0, 0, None)
+        if report.sent_at is not None:
+            sent = report.sent_at
+            cur.execute(RECORD_SINCE, {"source": source, "sent": sent, "sent_day": sent.astimezone(UTC).date()})
+            since = cur.fetchone()
+    since_whole, straddling, since_reporters, since_last = since
+    scope = str(contact.netblock) if contact.netblock else f"AS{contact.asn}"
+    return AbuseRecord(
+        source_ip=source,
+        network=contact.organisation or scope,
+        country=contact.country,
+        sent_at=report.sent_at,
+        reported_events=report.events,
+        reported_reporters=report.reporters,
+        reported_first=report.first_event,
+        reported_last=report.last_event,
+        days=days,
+        ports=[row[:4] for row in port_rows],
+        port_count=port_rows[0][4] if port_rows else 0,
+        events=events,
+        reporters=reporters,
+        first_seen=first_seen,
+        last_seen=last_seen,
+        # Each straddling row saw at least one event after the report.
+        since_events=since_whole + straddling,
+        since_events_exact=straddling == 0,
+        since_reporters=since_reporters,
+        since_last=since_last,
+    )

@@ -6,4 +6,5 @@ urlpatterns = [
     path("report/sources/<str:source_ip>/", views.source_page, name="report-source"),
     path("report/ports/", views.port_view, name="report-ports"),
     path("report/filtered/", views.filtered_view, name="report-filtered"),
+    path("r/<str:token>/", views.abuse_record, name="abuse-record"),
 ]

@@ -1,11 +1,14 @@
 import ipaddress
+from datetime import UTC, datetime, time
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 
 from . import charts, selectors
+from .models import AbuseReport
 
 DEFAULT_DAYS = 7
 
@@ -103,3 +106,42 @@ def _explain(events) -> None:
     texts = selectors.reason_texts(e.filter_reason for e in events if e.filter_reason)
     for e in events:
         e.reason_text = texts.get(e.filter_reason, "")
+
+
+@never_cache
+def abuse_record(request, token):
+    """The public live record an abuse desk reaches through the coded link in
+    an abuse mail: no sign-in; an unknown token is an ordinary 404."""
+    report = get_object_or_404(AbuseReport.objects.select_related("contact"), token=token)
+    record = selectors.abuse_record(report)
+    events = charts.daily_bars(record.days, days=selectors.RECORD_DAYS)
+    reporters = charts.daily_bars([(d, r, r) for d, _, r in record.days], days=selectors.RECORD_DAYS, height=48)
+    response = render(
+        request,
+        "reports/abuse_record.html",
+        {
+            "record": record,
+            "chart": _mark_sending(events, record.sent_at),
+            "reporters_chart": _mark_sending(reporters, record.sent_at),
+        },
+    )
+    # The URL is a capability: never pass it on to another site, nor let a
+    # search engine keep the page.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _mark_sending(chart: dict, sent_at) -> dict:
+    """Mark the bars of the days after the report, and where on the day of
+    the report it was sent (``chart["sent_x"]``, None outside the chart)."""
+    sent_day = sent_at.astimezone(UTC).date() if sent_at else None
+    chart["sent_x"] = None
+    step = chart["width"] / len(chart["bars"])
+    for i, bar in enumerate(chart["bars"]):
+        bar["after"] = sent_day is not None and bar["day"] > sent_day
+        bar["sent_day"] = bar["day"] == sent_day
+        if bar["sent_day"]:
+            into_day = sent_at.astimezone(UTC) - datetime.combine(sent_day, time.min, tzinfo=UTC)
+            chart["sent_x"] = round((i + into_day.total_seconds() / 86400) * step, 1)
+    return chart
