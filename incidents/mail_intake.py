@@ -61,6 +61,17 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
         return _refuse(headers, digest, size, None, f"the message is larger than the {limit} MB limit")
     message = BytesParser(policy=policy.default).parsebytes(raw)
     sender = parseaddr(str(message.get("From", "")))[1].lower()
+    # Answers to abuse reports come first: bounces and auto-replies are exactly what they may be.
+    from reports.responses import record, report_for
+
+    report = report_for(message)
+    if report is not None:
+        with transaction.atomic():
+            response = record(report, message)
+            _ledger(
+                message, digest, size, None, InboundMail.Outcome.RESPONSE, f"{response.kind} about {report.source_ip}"
+            )
+        return Outcome(InboundMail.Outcome.RESPONSE, response.kind)
     if _is_automated(message, sender):
         return _record(message, digest, len(raw), None, InboundMail.Outcome.IGNORED, "automated mail")
     user = _user_for(message, sender)

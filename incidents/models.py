@@ -288,6 +288,7 @@ class InboundMail(models.Model):
         ACCEPTED = "accepted", "Accepted"
         REJECTED = "rejected", "Rejected"
         IGNORED = "ignored", "Ignored (automated mail)"
+        RESPONSE = "response", "Answer to an abuse report"
 
     digest = models.CharField(max_length=64, unique=True)
     message_id = models.CharField(max_length=255, blank=True)

@@ -4,7 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from . import fightback
-from .models import AbuseReport, NetworkContact, SuspiciousPort
+from .models import AbuseReport, AbuseResponse, NetworkContact, SuspiciousPort
 
 
 @admin.register(NetworkContact)
@@ -32,16 +32,25 @@ class NetworkContactAdmin(admin.ModelAdmin):
         return results, may_have_duplicates
 
 
+class AbuseResponseInline(admin.TabularInline):
+    model = AbuseResponse
+    extra = 0
+    readonly_fields = ["kind", "sender", "subject", "excerpt", "received_at"]
+    can_delete = False
+
+
 @admin.register(AbuseReport)
 class AbuseReportAdmin(admin.ModelAdmin):
     """The forwarding queue (queued), what went out (sent) and what failed;
     "Preview next run" shows what FightBack would do now, changing nothing."""
 
-    list_display = ["source_ip", "contact", "state", "events", "reporters", "created_at", "sent_at"]
-    list_filter = ["state"]
+    list_display = ["source_ip", "contact", "state", "outcome", "events", "reporters", "created_at", "sent_at"]
+    list_filter = ["state", "outcome"]
+    list_editable = ["outcome"]
     search_fields = ["source_ip", "contact__organisation"]
     raw_id_fields = ["contact"]
-    readonly_fields = ["token", "created_at"]
+    readonly_fields = ["token", "created_at", "sent_to"]
+    inlines = [AbuseResponseInline]
     change_list_template = "admin/reports/abusereport/change_list.html"
 
     def get_urls(self):

@@ -95,6 +95,8 @@ def decide(candidate: Candidate, now: datetime) -> Decision:
     contact = contacts.known_contact(candidate.source_ip)
     if contact is None or not contact.abuse_emails:
         return Decision(candidate, "lookup", contact)
+    if contact.working_email is None:
+        return Decision(candidate, "no working address", contact)
     if contact.preference == NetworkContact.Preference.DO_NOT_CONTACT:
         return Decision(candidate, "do not contact", contact)
     if _reported_recently(contact, candidate.source_ip, now):
@@ -220,7 +222,7 @@ def compose(report: AbuseReport) -> EmailMessage:
     return EmailMessage(
         subject=f"Security issue - Source IP: {source}",
         body=body,
-        to=report.contact.abuse_emails[:1],
+        to=[report.sent_to or report.contact.working_email],
         reply_to=[f"{local}+{report.token}@{domain}"],
         headers={"Auto-Submitted": "auto-generated"},
     )
@@ -244,10 +246,15 @@ def send(report_id: int) -> bool:
         report = AbuseReport.objects.select_for_update().select_related("contact").get(pk=report_id)
         if report.state != AbuseReport.State.QUEUED:
             return False
+        report.sent_to = report.contact.working_email or ""
+        if not report.sent_to:
+            report.state = AbuseReport.State.FAILED
+            report.save(update_fields=["state", "sent_to"])
+            return False
         compose(report).send()
         report.state = AbuseReport.State.SENT
         report.sent_at = timezone.now()
-        report.save(update_fields=["state", "sent_at"])
+        report.save(update_fields=["state", "sent_at", "sent_to"])
         transaction.on_commit(lambda: _notify_reporters(report))
     return True
 

@@ -30,6 +30,9 @@ class NetworkContact(models.Model):
     organisation = models.CharField(max_length=200, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, where known.")
     abuse_emails = ArrayField(models.EmailField(), default=list, blank=True)
+    failing_emails = ArrayField(
+        models.EmailField(), default=list, blank=True, help_text="Addresses that bounced; skipped until cleared."
+    )
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
     preference = models.CharField(max_length=10, choices=Preference.choices, default=Preference.INDIVIDUAL)
     last_checked = models.DateTimeField(null=True, blank=True)
@@ -50,6 +53,13 @@ class NetworkContact(models.Model):
     def __str__(self):
         scope = str(self.netblock) if self.netblock else f"AS{self.asn}"
         return f"{self.organisation or scope} ({scope})"
+
+    @property
+    def working_email(self) -> str | None:
+        """The first abuse address that has not bounced: after a bounce the
+        next run tries the next known address."""
+        failing = {e.lower() for e in self.failing_emails}
+        return next((e for e in self.abuse_emails if e.lower() not in failing), None)
 
 
 def new_report_token() -> str:
@@ -73,9 +83,20 @@ class AbuseReport(models.Model):
     reporters = models.PositiveIntegerField(default=0, help_text="Distinct reporters who saw the source.")
     first_event = models.DateTimeField(null=True, blank=True)
     last_event = models.DateTimeField(null=True, blank=True)
+
+    class Outcome(models.TextChoices):
+        UNKNOWN = "", "Not known yet"
+        COMPROMISED = "compromised", "Compromised machine, being dealt with"
+        FIXED = "fixed", "Fixed"
+        DISPUTED = "disputed", "Disputed"
+        NO_ANSWER = "no_answer", "No answer"
+
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.EmailField(blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, help_text="Recorded by an admin.")
+    outcome_note = models.TextField(blank=True)
 
     objects = NetManager()
 
@@ -103,3 +124,26 @@ class SuspiciousPort(models.Model):
 
     def __str__(self):
         return f"{self.protocol}/{self.port} {self.note}".strip()
+
+
+class AbuseResponse(models.Model):
+    """A message that came back about a report, through the per-report reply
+    address: a delivery failure, an automated acknowledgement, or a person."""
+
+    class Kind(models.TextChoices):
+        BOUNCE = "bounce", "Bounce (delivery failed)"
+        AUTOMATED = "automated", "Automated (acknowledgement, ticket)"
+        HUMAN = "human", "Human"
+
+    report = models.ForeignKey(AbuseReport, on_delete=models.CASCADE, related_name="responses")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    excerpt = models.TextField(blank=True, help_text="The start of the message's text.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} about {self.report.source_ip}"

@@ -2,12 +2,13 @@ import ipaddress
 from datetime import UTC, datetime, time
 
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
-from . import charts, selectors
+from . import charts, selectors, stats
 from .models import AbuseReport
 
 DEFAULT_DAYS = 7
@@ -145,3 +146,12 @@ def _mark_sending(chart: dict, sent_at) -> dict:
             into_day = sent_at.astimezone(UTC) - datetime.combine(sent_day, time.min, tzinfo=UTC)
             chart["sent_x"] = round((i + into_day.total_seconds() / 86400) * step, 1)
     return chart
+
+
+@staff_member_required
+def fightback_stats(request):
+    return render(
+        request,
+        "reports/fightback_stats.html",
+        {"networks": stats.network_rates(), "persistence": stats.persistence(), "intervals": stats.INTERVALS_HOURS},
+    )

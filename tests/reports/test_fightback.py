@@ -167,3 +167,32 @@ def test_admin_previews_the_next_run_without_sending(seen_by, contact, admin_cli
     assert b"Preview next run" in admin_client.get("/admin/reports/abusereport/").content
     client.force_login(UserFactory())
     assert client.get("/admin/reports/abusereport/preview/").status_code == 302
+
+
+def test_the_mail_text_exactly(seen_by, contact, recent, settings):
+    settings.SITE_NAME, settings.SITE_URL = "Incident Portal", "https://portal.example.org"
+    seen_by(count=3, opted=1, when=recent)
+    (report,) = fightback.run()
+    message = fightback.compose(report)
+    stamp = f"{recent:%Y-%m-%d %H:%M:%S}"
+    samples = "\n".join(f"{stamp}  tcp  {SOURCE}:51234 -> 198.51.0.0:22  flags S" for _ in range(3))
+    assert message.body == (
+        "Hello,\n\n"
+        "We run Incident Portal, a community service where people who operate firewalls share the connection "
+        f"attempts their firewalls blocked. Your network is listed as responsible for {SOURCE} (LINODE).\n\n"
+        f"Between {recent:%Y-%m-%d %H:%M} and {recent:%Y-%m-%d %H:%M} UTC, 3 independent reporters saw this "
+        "address try to connect to their systems (3 attempts in all), on: tcp/22.\n\n"
+        "This often means the machine is infected or misconfigured, and its owner may not know. We would be "
+        "grateful if you could look into it. If it is a scanner that is meant to do this, please tell us and we "
+        "will not report it again.\n\n"
+        "A sample of the attempts (times in UTC, destination addresses masked):\n\n"
+        f"{samples}\n\n"
+        "The live record of this address, including anything reported after this mail:\n"
+        f"https://portal.example.org/r/{report.token}/\n\n"
+        "Replies to this message reach us and are read. We send you at most one report about this address in "
+        "30 days.\n\n"
+        "-- \nIncident Portal\nhttps://portal.example.org\n"
+    )
+    assert message.subject == f"Security issue - Source IP: {SOURCE}"
+    assert message.to == ["abuse@linode.example"]
+    assert message.extra_headers["Auto-Submitted"] == "auto-generated"
