@@ -147,3 +147,84 @@ class AbuseResponse(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} about {self.report.source_ip}"
+
+
+def new_download_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class BulkArrangement(models.Model):
+    """A large network's arrangement: instead of one mail per source, a
+    periodic summary of all qualifying sources in its networks, mailed
+    and/or downloadable with the arrangement's own token."""
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    class Format(models.TextChoices):
+        TEXT = "text", "Plain-text table in the body"
+        CSV = "csv", "CSV"
+        XARF = "xarf", "X-ARF style JSON, one report per source"
+
+    contact = models.ForeignKey(NetworkContact, on_delete=models.CASCADE, related_name="bulk_arrangements")
+    cadence = models.CharField(max_length=8, choices=Cadence.choices, default=Cadence.DAILY)
+    format = models.CharField(max_length=8, choices=Format.choices, default=Format.TEXT)
+    recipients = ArrayField(
+        models.EmailField(), default=list, blank=True, help_text="Empty: the contact's working abuse address."
+    )
+    threshold = models.PositiveIntegerField(default=1, help_text="Least distinct reporters for a source to be listed.")
+    netblocks = ArrayField(
+        models.CharField(max_length=49), default=list, blank=True, help_text="Networks covered (CIDR)."
+    )
+    asns = ArrayField(models.PositiveBigIntegerField(), default=list, blank=True, help_text="ASNs covered.")
+    send_mail = models.BooleanField(default=True, help_text="Off: download only.")
+    download_token = models.CharField(max_length=64, unique=True, default=new_download_token, editable=False)
+    active = models.BooleanField(default=True)
+    covered_until = models.DateTimeField(null=True, blank=True, help_text="End of the last period summarised.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contact"]
+
+    def __str__(self):
+        return f"{self.get_cadence_display()} {self.get_format_display()} for {self.contact}"
+
+
+class BulkReport(models.Model):
+    """One summary of one arrangement for one period; a period is never sent twice."""
+
+    arrangement = models.ForeignKey(BulkArrangement, on_delete=models.CASCADE, related_name="reports")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    sources = models.PositiveIntegerField(default=0)
+    body = models.TextField(blank=True, help_text="The summary exactly as sent.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["arrangement", "period_start"], name="one_bulk_report_per_period")
+        ]
+
+    def __str__(self):
+        return f"{self.arrangement} {self.period_start:%Y-%m-%d}"
+
+
+class DigestSent(models.Model):
+    """A user's digest for one period; the scheduler running twice sends one."""
+
+    user = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="digests_sent")
+    cadence = models.CharField(max_length=8)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    empty = models.BooleanField(default=False, help_text="Nothing happened: no mail went out.")
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [models.UniqueConstraint(fields=["user", "period_start"], name="one_digest_per_period")]
+
+    def __str__(self):
+        return f"{self.user} {self.cadence} {self.period_start:%Y-%m-%d}"
