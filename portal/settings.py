@@ -125,6 +125,7 @@ CELERY_BEAT_SCHEDULE = {
     "resolve-recent-sources": {"task": "reports.tasks.resolve_recent_sources", "schedule": 900},
     "poll-submission-mailbox": {"task": "incidents.tasks.poll_mailbox", "schedule": 60},
     "fightback": {"task": "reports.tasks.fightback_run", "schedule": 900},
+    "send-bulk-reports": {"task": "reports.tasks.send_bulk_reports", "schedule": 3600},
 }
 
 # --- Mail --------------------------------------------------------------------------
@@ -254,3 +255,6 @@ FIGHTBACK_QUIET_DAYS = 30  # at most one report per contact and source in this m
 FIGHTBACK_MASK_OCTETS = env.int("FIGHTBACK_MASK_OCTETS", default=2)  # lower octets of destinations zeroed
 FIGHTBACK_REPLY_ADDRESS = env.str("FIGHTBACK_REPLY_ADDRESS", default="abuse-replies@localhost")
 FIGHTBACK_PER_RUN = env.int("FIGHTBACK_PER_RUN", default=100)
+
+# --- Per-user e-mail digests (reports.digests): due at 07:00 in each user's zone -----------------------------
+CELERY_BEAT_SCHEDULE["send-digests"] = {"task": "reports.tasks.send_digests", "schedule": 900}

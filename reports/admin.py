@@ -73,3 +73,83 @@ class SuspiciousPortAdmin(admin.ModelAdmin):
     list_display = ["protocol", "port", "note"]
     list_filter = ["protocol"]
     search_fields = ["note", "port"]
+
+
+# --- Bulk arrangements (reports.bulk) ---------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from django.contrib import messages  # noqa: E402
+from django.shortcuts import get_object_or_404  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from . import bulk  # noqa: E402
+from .models import BulkArrangement, BulkReport  # noqa: E402
+
+BULK_INLINE_DAYS = 90
+
+
+class BulkReportInline(admin.TabularInline):
+    model = BulkReport
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["period_start", "period_end", "sources", "sent_at", "created_at"]
+    readonly_fields = fields
+    ordering = ["-period_start"]
+    show_change_link = True
+
+    def get_queryset(self, request):
+        # The recent ones: an arrangement of years has hundreds.
+        since = timezone.now() - timedelta(days=BULK_INLINE_DAYS)
+        return super().get_queryset(request).filter(period_start__gte=since)
+
+
+@admin.register(BulkArrangement)
+class BulkArrangementAdmin(admin.ModelAdmin):
+    list_display = ["contact", "cadence", "format", "threshold", "send_mail", "active", "covered_until"]
+    list_filter = ["active", "cadence", "format", "send_mail"]
+    search_fields = ["contact__organisation", "recipients", "netblocks"]
+    raw_id_fields = ["contact"]
+    readonly_fields = ["download_token", "created_at"]
+    inlines = [BulkReportInline]
+    change_form_template = "admin/reports/bulkarrangement/change_form.html"
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("<int:pk>/preview/", preview, name="reports_bulkarrangement_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, pk):
+        """What the next summary would say and to whom; changes nothing."""
+        arrangement = get_object_or_404(BulkArrangement.objects.select_related("contact"), pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Next bulk summary: {arrangement}",
+            "preview": bulk.preview(arrangement),
+            "arrangement": arrangement,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/reports/bulkarrangement/preview.html", context)
+
+
+@admin.register(BulkReport)
+class BulkReportAdmin(admin.ModelAdmin):
+    list_display = ["arrangement", "period_start", "period_end", "sources", "sent_at"]
+    list_filter = ["arrangement__cadence", "arrangement__format"]
+    search_fields = ["arrangement__contact__organisation"]
+    readonly_fields = ["arrangement", "period_start", "period_end", "sources", "body", "created_at", "sent_at"]
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Resend the selected summaries (same text, no new period)")
+    def resend(self, request, queryset):
+        sent = sum(bulk.resend(report) for report in queryset.select_related("arrangement__contact"))
+        skipped = queryset.count() - sent
+        self.message_user(request, f"Resent {sent} summaries.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} had nothing to resend (empty, or no address).", messages.WARNING)

@@ -64,3 +64,21 @@ def send_abuse_report(report_id: int) -> bool:
     from . import fightback
 
     return fightback.send(report_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=10, acks_late=True)
+def send_bulk_reports() -> int:
+    """Summarise and mail every bulk arrangement's due periods; a period
+    already summarised is skipped, so a retry or a second run sends nothing."""
+    from . import bulk
+
+    return len(bulk.run())
+
+
+@shared_task
+def send_digests() -> dict:
+    """Mail every per-user digest that is due (07:00 local, see reports.digests);
+    a period already claimed is skipped, so a second or concurrent run sends nothing."""
+    from . import digests
+
+    return digests.send_due_digests()

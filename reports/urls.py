@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import digest_views, views
 
 urlpatterns = [
     path("fightback/", views.fightback_stats, name="fightback-stats"),
@@ -8,4 +8,6 @@ urlpatterns = [
     path("report/ports/", views.port_view, name="report-ports"),
     path("report/filtered/", views.filtered_view, name="report-filtered"),
     path("r/<str:token>/", views.abuse_record, name="abuse-record"),
+    path("bulk/<str:token>/latest.<str:extension>", views.bulk_latest, name="bulk-latest"),
+    path("digest/unsubscribe/<str:token>/", digest_views.digest_unsubscribe, name="digest-unsubscribe"),
 ]

@@ -155,3 +155,39 @@ def fightback_stats(request):
         "reports/fightback_stats.html",
         {"networks": stats.network_rates(), "persistence": stats.persistence(), "intervals": stats.INTERVALS_HOURS},
     )
+
+
+# --- Bulk summaries (reports.bulk) ------------------------------------------------
+
+BULK_CONTENT_TYPES = {
+    "txt": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+}
+
+
+def bulk_latest(request, token, extension):
+    """The latest summary of a bulk arrangement, for its network's tools: no
+    sign-in, the token in the URL is the credential; anything else is a 404."""
+    from django.http import HttpResponse
+
+    from . import bulk
+    from .models import BulkReport
+
+    if extension not in BULK_CONTENT_TYPES:
+        raise Http404("unknown format")
+    report = (
+        BulkReport.objects.select_related("arrangement__contact")
+        .filter(arrangement__download_token=token, arrangement__active=True)
+        .order_by("-period_start")
+        .first()
+    )
+    if report is None:
+        raise Http404("no such summary")
+    response = HttpResponse(bulk.download(report, extension), content_type=BULK_CONTENT_TYPES[extension])
+    name = f"bulk-{report.period_start:%Y-%m-%d}.{extension}"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
