@@ -212,6 +212,19 @@ def tcp_flags(letters: Iterable[str]) -> str:
     return "".join(c for c in TCP_FLAG_ORDER if c in present)
 
 
+# Raised by a parser's per-line step: LineError for a line it knows is bad,
+# the others for a line no parser author foresaw. Either way the line is
+# rejected and the log goes on: one bad line must never cost a whole log.
+UNFORESEEN = (ValueError, IndexError, KeyError, TypeError, AttributeError)
+BAD_LINE = (LineError, *UNFORESEEN)
+
+
+def rejection(lineno: int, line: str, exc: Exception) -> Rejection:
+    if isinstance(exc, LineError):
+        return Rejection(lineno, str(exc), line)
+    return Rejection(lineno, f"unreadable line ({type(exc).__name__})", line)
+
+
 class Parser:
     """Base class for one log format.
 
@@ -244,10 +257,7 @@ class Parser:
                 continue
             try:
                 result = parse_line(lineno, line, ctx)
-            except LineError as exc:
-                result = Rejection(lineno, str(exc), line)
-            except (ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
-                # A line no parser author foresaw must cost that line, not the whole log.
-                result = Rejection(lineno, f"unreadable line ({type(exc).__name__})", line)
+            except BAD_LINE as exc:
+                result = rejection(lineno, line, exc)
             if result is not None:
                 yield result

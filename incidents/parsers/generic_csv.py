@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from .base import (
+    BAD_LINE,
     LineError,
     ParseContext,
     ParsedEvent,
@@ -27,6 +28,7 @@ from .base import (
     check_port,
     parse_iso_time,
     protocol_name,
+    rejection,
     tcp_flags,
 )
 
@@ -124,10 +126,10 @@ class GenericCsvParser(Parser):
                 continue
             try:
                 yield self._row(lineno, _split(line, delimiter), columns, ctx)
-            except LineError as exc:
-                yield Rejection(lineno, str(exc), line)
             except csv.Error as exc:
                 yield Rejection(lineno, f"malformed CSV: {exc}", line)
+            except BAD_LINE as exc:
+                yield rejection(lineno, line, exc)
 
     def parse_line(self, lineno: int, line: str, ctx: ParseContext) -> ParseResult | None:
         raise LineError("a CSV line can only be read together with its header row")

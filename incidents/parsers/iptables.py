@@ -23,17 +23,19 @@ from datetime import datetime, timedelta
 from socket import AF_INET, inet_pton
 
 from .base import (
+    BAD_LINE,
+    UNFORESEEN,
     LineError,
     ParseContext,
     ParsedEvent,
     Parser,
     ParseResult,
-    Rejection,
     Skipped,
     check_ip,
     check_port,
     parse_iso_time,
     protocol_name,
+    rejection,
     tcp_flags,
 )
 
@@ -79,11 +81,9 @@ NOT_FIREWALL = "not a firewall line"
 
 _SECONDS = tuple(timedelta(seconds=s) for s in range(60))
 
-# The exceptions Parser.parse turns into a Rejection besides LineError; this
-# parser's own loop must do the same. On the fast path they (and OSError from
-# inet_pton; LineError is a ValueError) only send the line to parse_line.
-_UNFORESEEN = (ValueError, IndexError, KeyError, TypeError, AttributeError)
-_NOT_FAST = (OSError, *_UNFORESEEN)
+# On the fast path an unforeseen error (or OSError from inet_pton; LineError
+# is a ValueError) only sends the line to parse_line, which decides.
+_NOT_FAST = (OSError, *UNFORESEEN)
 
 
 class _MinuteClock:
@@ -197,12 +197,8 @@ class IptablesParser(Parser):
                 continue
             try:
                 result = parse_line(lineno, line, ctx)
-            except LineError as exc:
-                result = Rejection(lineno, str(exc), line)
-            except _UNFORESEEN as exc:
-                # As in Parser.parse: a line no parser author foresaw must cost
-                # that line, not the whole log.
-                result = Rejection(lineno, f"unreadable line ({type(exc).__name__})", line)
+            except BAD_LINE as exc:
+                result = rejection(lineno, line, exc)
             if result is not None:
                 yield result
 

@@ -17,17 +17,18 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from .base import (
+    BAD_LINE,
     LineError,
     ParseContext,
     ParsedEvent,
     Parser,
     ParseResult,
-    Rejection,
     Skipped,
     check_ip,
     check_port,
     parse_iso_time,
     protocol_name,
+    rejection,
 )
 
 # FUTURE_USE, Receive Time, Serial Number, Type: where the record starts after
@@ -153,8 +154,8 @@ class PaloAltoParser(Parser):
                     result = _event(lineno, _split(line), at, ctx)
                 else:
                     result = self.parse_line(lineno, line, ctx)
-            except LineError as exc:
-                result = Rejection(lineno, str(exc), line)
+            except BAD_LINE as exc:
+                result = rejection(lineno, line, exc)
             yield result
 
     def parse_line(self, lineno: int, line: str, ctx: ParseContext) -> ParseResult | None:

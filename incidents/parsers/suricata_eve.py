@@ -13,17 +13,18 @@ import re
 from collections.abc import Iterable, Iterator
 
 from .base import (
+    BAD_LINE,
     LineError,
     ParseContext,
     ParsedEvent,
     Parser,
     ParseResult,
-    Rejection,
     Skipped,
     check_ip,
     check_port,
     parse_iso_time,
     protocol_name,
+    rejection,
     tcp_flags,
 )
 
@@ -90,8 +91,8 @@ class SuricataEveParser(Parser):
                 continue
             try:
                 yield self._parse(lineno, line, ctx, dropped)
-            except LineError as exc:
-                yield Rejection(lineno, str(exc), line)
+            except BAD_LINE as exc:
+                yield rejection(lineno, line, exc)
 
     def _parse(
         self, lineno: int, line: str, ctx: ParseContext, dropped: dict[tuple, tuple[str, int]] | None

@@ -14,17 +14,18 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from .base import (
+    BAD_LINE,
     LineError,
     ParseContext,
     ParsedEvent,
     Parser,
     ParseResult,
-    Rejection,
     Skipped,
     check_ip,
     check_port,
     parse_iso_time,
     protocol_name,
+    rejection,
     tcp_flags,
 )
 
@@ -110,8 +111,8 @@ class WindowsFirewallParser(Parser):
                     result = Skipped(lineno, "header")
                 else:
                     result = self._row(lineno, line, ctx, current, utc)
-            except LineError as exc:
-                result = Rejection(lineno, str(exc), line)
+            except BAD_LINE as exc:
+                result = rejection(lineno, line, exc)
             yield result
 
     def parse_line(self, lineno: int, line: str, ctx: ParseContext) -> ParseResult | None:
