@@ -469,7 +469,8 @@ def explain(user) -> None:
     from reports import selectors
 
     for days in WINDOWS:
-        params = {"user": user.pk, "since": selectors.window_start(days), "limit": 50, "offset": 0}
+        first, end = selectors.window_days(days)
+        params = {"user": user.pk, "since": first, "end": end, "limit": 50, "offset": 0}
         queries = (("personal_sources", selectors.PERSONAL_SOURCES), ("personal_totals", selectors.SOURCE_COUNT))
         for name, sql in queries:
             with connection.cursor() as cur:

@@ -31,6 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import AbuseReport, AbuseResponse, DigestSent
+from .selectors import SourceRow, sources_between, totals_between
 
 log = logging.getLogger(__name__)
 
@@ -140,19 +141,6 @@ def due_digests(now: datetime) -> list[tuple]:
 
 
 @dataclass
-class DigestSource:
-    source_ip: str
-    events: int
-    ports: list[int]
-    others_same_ports: int
-    others_any_port: int
-
-    @property
-    def port_list(self) -> str:
-        return ", ".join("—" if p == -1 else str(p) for p in self.ports)
-
-
-@dataclass
 class TrendingPort:
     protocol: str
     port: int
@@ -174,7 +162,7 @@ class Digest:
     period: Period
     submissions: list = field(default_factory=list)
     totals: dict = field(default_factory=dict)
-    sources: list[DigestSource] = field(default_factory=list)
+    sources: list[SourceRow] = field(default_factory=list)
     source_count: int = 0
     event_count: int = 0
     forwarded: list = field(default_factory=list)  # AbuseReport, with .answers
@@ -184,46 +172,6 @@ class Digest:
     @property
     def empty(self) -> bool:
         return not (self.submissions or self.event_count or self.forwarded or self.answers)
-
-
-PERIOD_SOURCES = """
-WITH mine AS (
-    SELECT source_ip, sum(events) AS events, array_agg(DISTINCT target_port ORDER BY target_port) AS ports
-    FROM incidents_source_day
-    WHERE reporter_id = %(user)s AND day >= %(first)s AND day < %(end)s
-    GROUP BY source_ip
-    ORDER BY sum(events) DESC, source_ip
-    LIMIT %(limit)s
-)
-SELECT host(m.source_ip), m.events, m.ports, o.same_ports, o.any_port
-FROM mine m
-CROSS JOIN LATERAL (
-    SELECT count(DISTINCT s.reporter_id) FILTER (WHERE s.target_port = ANY (m.ports)) AS same_ports,
-           count(DISTINCT s.reporter_id) AS any_port
-    FROM incidents_source_day s
-    WHERE s.source_ip = m.source_ip AND s.day >= %(first)s AND s.day < %(end)s AND s.reporter_id <> %(user)s
-) o
-ORDER BY m.events DESC, m.source_ip
-"""
-
-
-def period_sources(user, first: date, end: date, limit: int = TOP_SOURCES) -> list[DigestSource]:
-    """The sources that hit ``user`` on the UTC days [first, end), with how
-    many other reporters saw each on those days (the personal report's
-    numbers, for a fixed range of days instead of a window up to today)."""
-    with connection.cursor() as cur:
-        cur.execute(PERIOD_SOURCES, {"user": user.pk, "first": first, "end": end, "limit": limit})
-        return [DigestSource(*row) for row in cur.fetchall()]
-
-
-def period_totals(user, first: date, end: date) -> tuple[int, int]:
-    with connection.cursor() as cur:
-        cur.execute(
-            """SELECT count(DISTINCT source_ip), coalesce(sum(events), 0) FROM incidents_source_day
-               WHERE reporter_id = %s AND day >= %s AND day < %s""",
-            [user.pk, first, end],
-        )
-        return tuple(cur.fetchone())
 
 
 def trending_ports(first: date, end: date, limit: int = TRENDING_PORTS) -> list[TrendingPort]:
@@ -265,8 +213,8 @@ def build_digest(user, period: Period) -> Digest:
     counts = ("lines", "accepted", "duplicate", "filtered", "rejected")
     sums = submissions.aggregate(**{c: Sum(c) for c in counts})
     digest.totals = {c: sums[c] or 0 for c in counts}
-    digest.sources = period_sources(user, first, end)
-    digest.source_count, digest.event_count = period_totals(user, first, end)
+    digest.sources = sources_between(user, first, end, limit=TOP_SOURCES)
+    digest.source_count, digest.event_count = totals_between(user, first, end)
     answer_kinds = [AbuseResponse.Kind.HUMAN, AbuseResponse.Kind.AUTOMATED]
     digest.forwarded = list(
         AbuseReport.objects.filter(

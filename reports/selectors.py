@@ -12,6 +12,11 @@ from django.utils import timezone
 WINDOWS = (1, 3, 7, 30)
 
 
+def port_label(port: int) -> str:
+    """Rollups keep -1 for protocols without ports (ICMP); readers see a dash."""
+    return "\u2014" if port == -1 else str(port)
+
+
 def window_start(days: int, today: date | None = None) -> date:
     today = today or timezone.now().date()
     return today - timedelta(days=days - 1)
@@ -54,7 +59,7 @@ class SourceRow:
 
     @property
     def port_list(self) -> str:
-        return ", ".join("—" if p == -1 else str(p) for p in self.ports)
+        return ", ".join(port_label(p) for p in self.ports)
 
 
 PERSONAL_SOURCES = """
@@ -62,7 +67,7 @@ WITH mine AS (
     SELECT source_ip, sum(events) AS events, array_agg(DISTINCT target_port ORDER BY target_port) AS ports,
            min(first_seen) AS first_seen, max(last_seen) AS last_seen
     FROM incidents_source_day
-    WHERE reporter_id = %(user)s AND day >= %(since)s
+    WHERE reporter_id = %(user)s AND day >= %(since)s AND day < %(end)s
     GROUP BY source_ip
     ORDER BY sum(events) DESC, source_ip
     LIMIT %(limit)s OFFSET %(offset)s
@@ -74,7 +79,7 @@ CROSS JOIN LATERAL (
     SELECT count(DISTINCT s.reporter_id) FILTER (WHERE s.target_port = ANY (m.ports)) AS same_ports,
            count(DISTINCT s.reporter_id) AS any_port
     FROM incidents_source_day s
-    WHERE s.source_ip = m.source_ip AND s.day >= %(since)s AND s.reporter_id <> %(user)s
+    WHERE s.source_ip = m.source_ip AND s.day >= %(since)s AND s.day < %(end)s AND s.reporter_id <> %(user)s
 ) o
 CROSS JOIN LATERAL (
     SELECT min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
@@ -95,22 +100,39 @@ ORDER BY m.events DESC, m.source_ip
 
 SOURCE_COUNT = """
 SELECT count(DISTINCT source_ip), coalesce(sum(events), 0)
-FROM incidents_source_day WHERE reporter_id = %(user)s AND day >= %(since)s
+FROM incidents_source_day WHERE reporter_id = %(user)s AND day >= %(since)s AND day < %(end)s
 """
 
 
-def personal_sources(user, days: int, *, limit: int = 50, offset: int = 0) -> list[SourceRow]:
-    params = {"user": user.pk, "since": window_start(days), "limit": limit, "offset": offset}
+def window_days(days: int) -> tuple[date, date]:
+    """A window of the last ``days`` UTC days as [first, end)."""
+    return window_start(days), timezone.now().date() + timedelta(days=1)
+
+
+def sources_between(user, first: date, end: date, *, limit: int = 50, offset: int = 0) -> list[SourceRow]:
+    """The sources that hit ``user`` on the UTC days [first, end), with how
+    many other reporters saw each on those days: the report's, and the
+    digest's, central number."""
+    params = {"user": user.pk, "since": first, "end": end, "limit": limit, "offset": offset}
     with connection.cursor() as cur:
         cur.execute(PERSONAL_SOURCES, params)
         return [SourceRow(*row) for row in cur.fetchall()]
 
 
+def totals_between(user, first: date, end: date) -> tuple[int, int]:
+    """(distinct sources, events) on the UTC days [first, end)."""
+    with connection.cursor() as cur:
+        cur.execute(SOURCE_COUNT, {"user": user.pk, "since": first, "end": end})
+        return tuple(cur.fetchone())
+
+
+def personal_sources(user, days: int, *, limit: int = 50, offset: int = 0) -> list[SourceRow]:
+    return sources_between(user, *window_days(days), limit=limit, offset=offset)
+
+
 def personal_totals(user, days: int) -> tuple[int, int]:
     """(distinct sources, events) in the window."""
-    with connection.cursor() as cur:
-        cur.execute(SOURCE_COUNT, {"user": user.pk, "since": window_start(days)})
-        return tuple(cur.fetchone())
+    return totals_between(user, *window_days(days))
 
 
 @dataclass
