@@ -69,9 +69,17 @@ def accepted_window(today: date | None = None) -> list[date]:
 
 
 def drop_before(day: date) -> list[date]:
-    """Drop whole partitions older than ``day`` (retention); fast, no vacuum."""
+    """Drop whole partitions older than ``day`` (retention); fast, no vacuum.
+    The rollups of those days go too, so no report counts events that are gone."""
     old = sorted(d for d in existing() if d < day)
     with _autocommit() as conn:
         for d in old:
             conn.execute(f"DROP TABLE IF EXISTS {name_for(d)}")
+        for table in ("incidents_source_day", "incidents_port_day", "incidents_filtered_day"):
+            conn.execute(f"DELETE FROM {table} WHERE day < %s", [day])  # noqa: S608 - fixed table names
     return old
+
+
+def retention_start(today: date | None = None) -> date:
+    today = today or timezone.now().date()
+    return today - timedelta(days=settings.EVENT_RETENTION_DAYS)

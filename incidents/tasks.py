@@ -29,7 +29,9 @@ def requeue_stalled_submissions() -> int:
 
 @shared_task
 def maintain_partitions() -> None:
+    """Create the coming days' partitions; drop those past retention."""
     partitions.ensure(partitions.accepted_window())
+    partitions.drop_before(partitions.retention_start())
 
 
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=None, acks_late=True)

@@ -215,3 +215,21 @@ def test_rollups_are_the_same_when_partial_rollups_spill(submit, recent, monkeyp
 
     assert len(rollups(calm)) == 35
     assert rollups(calm) == rollups(spilling)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_partitions_and_rollups_past_retention_are_dropped(submit, recent, settings):
+    from incidents import partitions
+    from incidents.tasks import maintain_partitions
+
+    user = UserFactory()
+    old, kept = recent - timedelta(days=10), recent
+    submit(user, text=iptables_line(old, dpt=21) + iptables_line(kept, dpt=22))
+    settings.EVENT_RETENTION_DAYS = 5
+    maintain_partitions()
+    assert old.date() not in partitions.existing()
+    assert kept.date() in partitions.existing()
+    assert list(Event.objects.filter(reporter=user).values_list("target_port", flat=True)) == [22]
+    assert list(SourceDay.objects.filter(reporter=user).values_list("target_port", flat=True)) == [22]
+    assert not PortDay.objects.filter(day=old.date()).exists()
+    assert recent.date() + timedelta(days=7) in partitions.existing()  # and the coming week exists
