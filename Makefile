@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench bench-ingest bench-report system-test-deps
+.PHONY: run test lint bench bench-ingest bench-report bench-load system-test-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ lint: $(VENV)/.installed
 test: $(VENV)/.installed system-test-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-ingest bench-report
+bench: bench-ingest bench-report bench-load
 
 bench-ingest: $(VENV)/.installed
 	$(PY) bench/ingest.py
@@ -39,3 +39,7 @@ bench-ingest: $(VENV)/.installed
 # Builds a 10M-event database on first use (a few minutes, about 2 GB), then reuses it.
 bench-report: $(VENV)/.installed
 	$(PY) bench/report.py
+
+# Many users uploading while others read reports, through gunicorn and a Celery worker on loopback.
+bench-load: $(VENV)/.installed
+	$(PY) bench/load.py
