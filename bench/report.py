@@ -72,7 +72,10 @@ COLUMNS = (
 )
 
 
-def main() -> None:
+def prepare_database() -> str:
+    """Build the 10M-event database, or reuse a recent one; migrate it, set
+    Django up on it and collect static files. Returns its URL (also used by
+    bench/web.py)."""
     url = bench_database_url("_report_bench")
     env = bench_env(url)
     params = {
@@ -102,6 +105,11 @@ def main() -> None:
         started = time.perf_counter()
         build(params)
         print(f"report_build_seconds: {time.perf_counter() - started:.0f}")
+    return url
+
+
+def main() -> None:
+    prepare_database()
 
     from django.db import connection
 
