@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from incidents.models import SourceDay
-from tests.factories import UserFactory
+from portal.models import User
 
 # The list of 20 November counts 17, 18 and 19 November.
 DAY = date(2026, 11, 20)
@@ -19,7 +19,8 @@ def key_dir(settings, tmp_path):
 
 @pytest.fixture
 def reporters(db):
-    return [UserFactory() for _ in range(6)]
+    # No passwords: hashing six of them would be most of a test's time.
+    return [User.objects.create(email=f"reporter{i}@example.net") for i in range(6)]
 
 
 @pytest.fixture
