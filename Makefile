@@ -18,11 +18,15 @@ run: $(VENV)/.installed
 	$(PY) manage.py demo_data
 	$(PY) manage.py runportal
 
-# Debian packages the real-part tests use: a headless browser and an IMAP server
-# (Dovecot; the SMTP server is aiosmtpd from PyPI). Installed only when missing.
+# Debian packages the real-part tests use: a headless browser, an IMAP server
+# (Dovecot; the SMTP server is aiosmtpd from PyPI), openssl to verify the block
+# list's signatures, and iptables and nftables to load its rule files in a
+# throwaway network namespace. Installed only when missing.
 system-test-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@test -x /usr/sbin/dovecot -a -x /usr/lib/dovecot/imap || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@command -v openssl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
+	@test -x /usr/sbin/iptables-restore -a -x /usr/sbin/nft || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables nftables >/dev/null; }
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

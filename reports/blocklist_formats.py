@@ -139,7 +139,7 @@ def render_iptables(day, first_day, last_day, entries, size) -> str:
 
 
 def _elements(entries) -> str:
-    return ", ".join(e.cidr for e in entries)
+    return "{\n" + ",\n".join(f"\t{e.cidr}" for e in entries) + "\n}"
 
 
 HOOKS = ("input", "forward")
@@ -182,9 +182,9 @@ def render_nftables(day, first_day, last_day, entries, size) -> str:
     ]
     # An empty element list is a syntax error: a day without reports adds none.
     if ranked:
-        lines.append(f"add element {t} networks {{ {_elements(ranked)} }}")
+        lines.append(f"add element {t} networks {_elements(ranked)}")
     if reserved:
-        lines.append(f"add element {t} reserved {{ {_elements(reserved)} }}")
+        lines.append(f"add element {t} reserved {_elements(reserved)}")
     for hook in HOOKS:
         lines.append(f"add rule {t} {hook} ip saddr @networks drop")
         lines.append(f"add rule {t} {hook} iifname @internet_interfaces ip saddr @reserved drop")
