@@ -48,29 +48,44 @@ WINDOW_DAYS = 3
 PREFIX = 24
 LOCK_KEY = 0x626C  # pg_advisory_xact_lock(LOCK_KEY, day): one build of a day at a time
 
+# Exact distinct pairs need every address unnested, so they are counted only
+# for networks that can still make the list: a network's count lies between
+# the sum over its reporters of their largest row (different reporters' pairs
+# never coincide) and the sum of all its rows; a network whose upper bound is
+# below the SIZE-th largest lower bound is beaten by SIZE networks for sure.
 RANKING = """
 WITH counted AS (
-    SELECT network(set_masklen(s.source_ip, %(prefix)s)) AS net, s.source_ip, s.reporter_id, s.events, s.target_ips
+    SELECT network(set_masklen(s.source_ip, %(prefix)s)) AS net, s.source_ip, s.reporter_id, s.events, s.target_ips,
+           greatest(cardinality(s.target_ips), 1) AS width
     FROM incidents_source_day s
     WHERE s.day >= %(first_day)s AND s.day <= %(last_day)s
       AND family(s.source_ip) = 4
       AND NOT s.source_ip <<= ANY(%(reserved)s::cidr[])
 ),
+per_reporter AS (
+    SELECT net, reporter_id, sum(width) AS most, max(width) AS least, sum(events) AS events
+    FROM counted GROUP BY net, reporter_id
+),
+totals AS (
+    SELECT net, sum(most) AS most, sum(least) AS least, sum(events) AS events, count(*) AS reporters
+    FROM per_reporter GROUP BY net
+),
+candidates AS (
+    SELECT net, reporters, events FROM totals
+    WHERE most >= (SELECT coalesce(min(least), 0)
+                   FROM (SELECT least FROM totals ORDER BY least DESC LIMIT %(size)s) AS top)
+),
 targets AS (
     -- A row without addresses still counts as one target of its reporter.
     SELECT net, count(*) AS targets
     FROM (SELECT DISTINCT c.net, c.reporter_id, t.ip
-          FROM counted c LEFT JOIN LATERAL unnest(c.target_ips) AS t (ip) ON true) AS pairs
+          FROM counted c JOIN candidates USING (net)
+          LEFT JOIN LATERAL unnest(c.target_ips) AS t (ip) ON true) AS pairs
     GROUP BY net
 ),
-totals AS (
-    SELECT net, sum(events) AS events, count(DISTINCT reporter_id) AS reporters,
-           count(DISTINCT source_ip) AS sources
-    FROM counted GROUP BY net
-),
 ranked AS (
-    SELECT net, targets, reporters, events, sources
-    FROM targets JOIN totals USING (net)
+    SELECT net, targets, reporters, events
+    FROM targets JOIN candidates USING (net)
     ORDER BY targets DESC, reporters DESC, events DESC, net
     LIMIT %(size)s
 ),
@@ -80,7 +95,7 @@ busiest AS (
           FROM counted c JOIN ranked USING (net) GROUP BY c.net, c.source_ip) AS per_source
     ORDER BY net, events DESC, source_ip
 )
-SELECT host(net), targets, reporters, events, sources, source
+SELECT host(net), targets, reporters, events, source
 FROM ranked JOIN busiest USING (net)
 ORDER BY targets DESC, reporters DESC, events DESC, net
 """
@@ -136,7 +151,7 @@ def ranked_networks(day: date) -> list[BlockListEntry]:
         cur.execute(RANKING, params)
         rows = cur.fetchall()
     entries = []
-    for rank, (start, targets, reporters, events, _sources, busiest) in enumerate(rows, start=1):
+    for rank, (start, targets, reporters, events, busiest) in enumerate(rows, start=1):
         network = ipaddress.IPv4Network(f"{start}/{PREFIX}")
         contact = known_contact(busiest, stale_ok=True)
         entries.append(

@@ -210,3 +210,18 @@ def test_the_list_holds_no_reporter_or_target(seen, reporters):
     for text in snapshot.files.values():
         assert "192.0.2.77" not in text and "100.64.9.9" not in text
         assert all(r.email not in text for r in reporters)
+
+
+def test_overlapping_rows_are_counted_exactly_at_the_cut(seen):
+    """The ranking only counts exactly the networks whose bounds can reach the
+    list: it must still rank by exact pairs, never by rows' widths."""
+    for i in range(20):
+        seen(f"45.{i}.1.1", targets=hosts(6))  # 6 targets each
+    for port in range(10):  # 50 addresses in its rows, 5 distinct targets
+        seen("91.240.118.9", targets=hosts(5), port=port)
+    for reporter in range(6):  # 6 targets from 6 reporters: ties go to it
+        seen("185.220.101.4", reporter=reporter, targets=["192.168.1.1"])
+    networks = [(cidr, targets) for cidr, targets, *_ in ranked()]
+    assert networks[0] == ("185.220.101.0/24", 6)
+    assert len(networks) == 20 and ("91.240.118.0/24", 5) not in networks
+    assert networks[-1] == ("45.18.1.0/24", 6)
