@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench bench-ingest bench-report bench-load system-test-deps
+.PHONY: run test lint bench bench-ingest bench-report bench-blocklist bench-load bench-web system-test-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,15 @@ run: $(VENV)/.installed
 	$(PY) manage.py demo_data
 	$(PY) manage.py runportal
 
-# Debian packages the real-part tests use: a headless browser and an IMAP server
-# (Dovecot; the SMTP server is aiosmtpd from PyPI). Installed only when missing.
+# Debian packages the real-part tests use: a headless browser, an IMAP server
+# (Dovecot; the SMTP server is aiosmtpd from PyPI), openssl to verify the block
+# list's signatures, and iptables and nftables to load its rule files in a
+# throwaway network namespace. Installed only when missing.
 system-test-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@test -x /usr/sbin/dovecot -a -x /usr/lib/dovecot/imap || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@command -v openssl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
+	@test -x /usr/sbin/iptables-restore -a -x /usr/sbin/nft || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables nftables >/dev/null; }
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -31,7 +35,7 @@ lint: $(VENV)/.installed
 test: $(VENV)/.installed system-test-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-ingest bench-report bench-load
+bench: bench-ingest bench-report bench-blocklist bench-load bench-web
 
 bench-ingest: $(VENV)/.installed
 	$(PY) bench/ingest.py
@@ -40,6 +44,15 @@ bench-ingest: $(VENV)/.installed
 bench-report: $(VENV)/.installed
 	$(PY) bench/report.py
 
+# 1,000,000 generated rollup rows (about a minute to make), then the block list build.
+bench-blocklist: $(VENV)/.installed
+	$(PY) bench/blocklist.py
+
 # Many users uploading while others read reports, through gunicorn and a Celery worker on loopback.
 bench-load: $(VENV)/.installed
 	$(PY) bench/load.py
+
+# The IP page and the block list under wrk on the 10M-event database of bench-report.
+bench-web: $(VENV)/.installed
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/web.py

@@ -9,6 +9,7 @@ lists every variable.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -258,3 +259,13 @@ FIGHTBACK_PER_RUN = env.int("FIGHTBACK_PER_RUN", default=100)
 
 # --- Per-user e-mail digests (reports.digests): due at 07:00 in each user's zone -----------------------------
 CELERY_BEAT_SCHEDULE["send-digests"] = {"task": "reports.tasks.send_digests", "schedule": 900}
+
+# --- Block list (reports.blocklist): built shortly after midnight UTC, signed once ---------------------------
+# A PEM file with an EC P-256 private key; empty: one is generated under VAR_DIR and reused.
+BLOCKLIST_SIGNING_KEY_FILE = env.str("BLOCKLIST_SIGNING_KEY_FILE", default="")
+# Five minutes past midnight UTC (Celery runs crontabs in UTC: enable_utc, no
+# CELERY_TIMEZONE), so the last batches of the day before are in the rollups.
+CELERY_BEAT_SCHEDULE["build-blocklist"] = {
+    "task": "reports.tasks.build_blocklist",
+    "schedule": crontab(minute=5, hour=0),
+}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import digest_views, views
+from . import blocklist_views, digest_views, views
 
 urlpatterns = [
     path("fightback/", views.fightback_stats, name="fightback-stats"),
@@ -9,5 +9,8 @@ urlpatterns = [
     path("report/filtered/", views.filtered_view, name="report-filtered"),
     path("r/<str:token>/", views.abuse_record, name="abuse-record"),
     path("bulk/<str:token>/latest.<str:extension>", views.bulk_latest, name="bulk-latest"),
+    path("blocklist/", blocklist_views.blocklist_page, name="blocklist"),
+    path("blocklist/signing-key.pem", blocklist_views.blocklist_key, name="blocklist-key"),
+    path("blocklist/<str:name>", blocklist_views.blocklist_file, name="blocklist-file"),
     path("digest/unsubscribe/<str:token>/", digest_views.digest_unsubscribe, name="digest-unsubscribe"),
 ]
