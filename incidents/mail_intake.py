@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from portal.models import User
 
+from .dshield_client import subject_options
 from .models import InboundMail, RejectionNotice, Submission
 from .services import SubmissionTooLarge, submission_create
 
@@ -85,8 +86,9 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
         return _refuse(message, digest, len(raw), user, str(exc))
     if not logs:
         return _refuse(message, digest, len(raw), user, "it holds no log lines in its text or attachments")
-    subject = str(message.get("Subject", ""))
-    declared = "dshield" if "FORMAT DSHIELD" in subject.upper() else ""
+    # DShield-style clients say on the subject what the lines are and their
+    # zone: "FORMAT DSHIELD USERID 123 TZ -05:00 ...".
+    options = subject_options(str(message.get("Subject", "")))
     try:
         with transaction.atomic():
             submissions = [
@@ -95,7 +97,8 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
                     channel=Submission.Channel.MAIL,
                     fileobj=io.BytesIO(data),
                     name=name,
-                    declared_format=declared,
+                    declared_format=options.format,
+                    timezone=options.timezone,
                     reply_to=sender,
                 )
                 for name, data in logs
