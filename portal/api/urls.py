@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from . import reports, rules, schema, submissions  # noqa: F401  (schema registers extensions)
+from . import dshield, reports, rules, schema, submissions  # noqa: F401  (schema registers extensions)
 
 app_name = "api"
 
@@ -23,6 +23,9 @@ urlpatterns = [
     *router.urls,
     path("report/", reports.PersonalReportView.as_view(), name="report"),
     path("report/sources/<str:source_ip>/", reports.SourceDetailView.as_view(), name="report-source"),
+    path("dshield/key/", dshield.DShieldKeyView.as_view(), name="dshield-key"),
+    path("dshield/submitapi/", dshield.SubmitApiView.as_view(), name="dshield-submitapi"),
+    path("dshield/file/dshieldlog", dshield.DShieldLogView.as_view(), name="dshield-log"),
     path("schema/", SpectacularAPIView.as_view(**public), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **public), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **public), name="redoc"),
