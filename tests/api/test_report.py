@@ -70,7 +70,7 @@ def test_report_is_paginated(as_user, three_reporters):
     assert len(rest["results"]) == 1 and rest["next"] is None
     seen = [r["source_ip"] for r in first["results"] + rest["results"]]
     assert sorted(seen) == sorted({WORM, LONER, SPLIT})
-    assert [r["source_ip"] for r in first["results"]][0] == WORM  # most events first, as on the page
+    assert first["results"][0]["source_ip"] == WORM  # most events first, as on the page
 
 
 def test_report_refuses_an_unknown_window(as_user):

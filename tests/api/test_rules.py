@@ -11,7 +11,9 @@ URL = "/api/v1/rules/"
 SCANNER = "45.33.32.156"
 
 
-def test_create_rule_reevaluates_and_reports_what_it_caught(as_user, submit, recent, django_capture_on_commit_callbacks):
+def test_create_rule_reevaluates_and_reports_what_it_caught(
+    as_user, submit, recent, django_capture_on_commit_callbacks
+):
     user = UserFactory()
     submit(user, text=iptables_line(recent, src=SCANNER) + iptables_line(recent, src=SCANNER, dpt=23))
     client = as_user(user)
