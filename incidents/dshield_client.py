@@ -34,6 +34,15 @@ def subject_options(subject: str) -> SubjectOptions:
     return SubjectOptions(format=name if name in BY_NAME else "", timezone=offset_zone(tz.group(1)) if tz else None)
 
 
+_AUTHKEY = re.compile(r"(\bAUTHKEY\s+)\S+", re.IGNORECASE)
+
+
+def redact_subject(subject: str) -> str:
+    """The subject without the key some clients put on it (``AUTHKEY <key>``:
+    their DShield key, or this portal's submission token), for keeping."""
+    return _AUTHKEY.sub(r"\1[redacted]", subject)
+
+
 def offset_zone(text: str) -> str | None:
     """The IANA zone for a fixed UTC offset such as ``-05:00`` or ``+0100``.
 

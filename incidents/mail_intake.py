@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from portal.models import User
 
-from .dshield_client import subject_options
+from .dshield_client import redact_subject, subject_options
 from .models import InboundMail, RejectionNotice, Submission
 from .services import SubmissionTooLarge, submission_create
 
@@ -182,7 +182,7 @@ def _ledger(message, digest, size, user, outcome, reason) -> InboundMail:
         digest=digest,
         message_id=str(message.get("Message-ID", ""))[:255],
         sender=parseaddr(str(message.get("From", "")))[1][:254],
-        subject=str(message.get("Subject", ""))[:255],
+        subject=redact_subject(str(message.get("Subject", "")))[:255],
         size=size,
         user=user,
         outcome=outcome,

@@ -8,7 +8,7 @@ import pytest
 
 from incidents.dshield_client import offset_zone, subject_options
 from incidents.mail_intake import receive_mail
-from incidents.models import Event
+from incidents.models import Event, InboundMail
 from incidents.tasks import ingest_submission
 from tests.factories import UserFactory
 
@@ -66,6 +66,8 @@ def test_token_on_a_pfsense_style_subject(recent):
     assert outcome.status == "accepted"
     ingest_submission(outcome.submissions[0].pk)
     assert Event.objects.filter(reporter=user).count() == 1
+    # A key on the subject is not kept in the mail ledger.
+    assert InboundMail.objects.get().subject == "FORMAT DSHIELD USERID 12345 TZ +01:00 AUTHKEY [redacted] PFSENSE"
 
 
 def test_framework_mail_from_an_unverified_address_is_refused(recent):
