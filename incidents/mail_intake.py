@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from portal.models import User
 
+from .dshield_client import redact_subject, subject_options
 from .models import InboundMail, RejectionNotice, Submission
 from .services import SubmissionTooLarge, submission_create
 
@@ -85,8 +86,9 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
         return _refuse(message, digest, len(raw), user, str(exc))
     if not logs:
         return _refuse(message, digest, len(raw), user, "it holds no log lines in its text or attachments")
-    subject = str(message.get("Subject", ""))
-    declared = "dshield" if "FORMAT DSHIELD" in subject.upper() else ""
+    # DShield-style clients say on the subject what the lines are and their
+    # zone: "FORMAT DSHIELD USERID 123 TZ -05:00 ...".
+    options = subject_options(str(message.get("Subject", "")))
     try:
         with transaction.atomic():
             submissions = [
@@ -95,7 +97,8 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
                     channel=Submission.Channel.MAIL,
                     fileobj=io.BytesIO(data),
                     name=name,
-                    declared_format=declared,
+                    declared_format=options.format,
+                    timezone=options.timezone,
                     reply_to=sender,
                 )
                 for name, data in logs
@@ -179,7 +182,7 @@ def _ledger(message, digest, size, user, outcome, reason) -> InboundMail:
         digest=digest,
         message_id=str(message.get("Message-ID", ""))[:255],
         sender=parseaddr(str(message.get("From", "")))[1][:254],
-        subject=str(message.get("Subject", ""))[:255],
+        subject=redact_subject(str(message.get("Subject", "")))[:255],
         size=size,
         user=user,
         outcome=outcome,

@@ -27,6 +27,12 @@ def _limit_message(size: int) -> str:
     )
 
 
+def check_size(size: int) -> None:
+    """Refuse a log over the limit, with the message every channel shows."""
+    if size > settings.UPLOAD_MAX_BYTES:
+        raise SubmissionTooLarge(_limit_message(size))
+
+
 def submission_create(
     *,
     user,
@@ -51,8 +57,7 @@ def submission_create(
     fileobj.seek(0, os.SEEK_END)
     size = fileobj.tell()
     fileobj.seek(0)
-    if size > settings.UPLOAD_MAX_BYTES:
-        raise SubmissionTooLarge(_limit_message(size))
+    check_size(size)
     kind = kind_of(fileobj.read(4))
     fileobj.seek(0)
 

@@ -1,14 +1,13 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from .forms import SubmissionForm
-from .ingest import progress_key
 from .models import Submission
+from .selectors import submission_progress as progress_of
 from .services import SubmissionTooLarge, submission_create
 
 
@@ -56,16 +55,11 @@ def submission_detail(request, pk):
 @login_required
 def submission_progress(request, pk):
     submission = _own_submission(request, pk)
-    progress = cache.get(progress_key(submission.pk)) or {}
-    total = progress.get("total") or submission.raw_size or 1
-    percent = 100 if submission.is_finished else min(99, int(100 * progress.get("bytes", 0) / total))
     return JsonResponse(
         {
             "status": submission.status,
             "status_display": submission.get_status_display(),
-            "percent": percent,
-            "lines_read": progress.get("lines", submission.lines),
-            "finished": submission.is_finished,
+            **progress_of(submission),
         }
     )
 

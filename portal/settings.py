@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -194,12 +197,42 @@ MEDIA_ROOT = VAR_DIR / "media"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- REST API (portal.api) ------------------------------------------------------------------
+# Throttle rates use DRF's syntax (number/second|minute|hour|day) and live in
+# the cache (Redis in production), so every web process shares the counters.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttles.AnonThrottle", "portal.api.throttles.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_RATE_ANON", default="60/hour"),
+        "user": env.str("API_RATE_USER", default="1000/hour"),
+        "submissions": env.str("API_RATE_SUBMISSIONS", default="60/hour"),
+    },
+    # Only addresses added by this many proxies in front are trusted in
+    # X-Forwarded-For; without a proxy a client could pick its own throttle key.
+    "NUM_PROXIES": env.int(
+        "API_TRUSTED_PROXIES", default=1 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False) else 0
+    ),
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # ?format= names a log's format (as on the upload form), not a renderer.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} API",
+    "DESCRIPTION": "Submit firewall logs, follow their processing, read your report and keep your filter rules.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("profile/isp-servers/<int:pk>/delete/", views.isp_server_delete, name="isp-server-delete"),
     path("profile/tokens/add/", views.token_create, name="token-create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    path("api/v1/", include("portal.api.urls")),
     path("", include("incidents.urls")),
     path("", include("reports.urls")),
     path("admin/", admin.site.urls),
