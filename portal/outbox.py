@@ -156,6 +156,11 @@ def _deliver_one(mail_id: int | None) -> str | None:
             message = message_for(row, connection)
             try:
                 connection.open()
+                smtp = getattr(connection, "connection", None)  # the smtplib client, for the SMTP backend
+                if smtp is not None:
+                    # Finish the handshake first, so that after the check below
+                    # only the message itself is left to send.
+                    smtp.ehlo_or_helo_if_needed()
                 # The claim must still be ours when the message goes: one round
                 # trip on the claiming transaction (raises if PostgreSQL is gone).
                 OutboundMail.objects.filter(pk=row.pk).values_list("pk", flat=True).get()

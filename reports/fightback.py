@@ -156,6 +156,15 @@ def _create_once(decision: Decision, now: datetime) -> AbuseReport | None:
     return report
 
 
+def send_stalled(older_than_minutes: int = 10) -> int:
+    """Send the reports still queued long after they were made: their
+    send task was lost (a broker that lost its queue, say). ``send`` does
+    nothing to a report that is no longer queued, so a late task is harmless."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stalled = AbuseReport.objects.filter(state=AbuseReport.State.QUEUED, created_at__lt=cutoff)
+    return sum(send(pk) for pk in stalled.values_list("pk", flat=True))
+
+
 def mask(address: str, octets: int | None = None) -> str:
     """The destination as the mail shows it: lower octets zeroed (IPv6: all
     but the /48), so the abuse desk learns the network, not the reporter."""

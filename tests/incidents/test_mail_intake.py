@@ -159,3 +159,17 @@ def test_confirmation_after_processing_once_and_only_when_wanted(recent):
     ingest_submission(quiet.pk)
     assert outbox.deliver() == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_confirmation_whose_task_was_lost_is_sent_by_the_sweep(recent):
+    from incidents import ingest
+    from incidents.mail_intake import confirm_finished
+
+    user = UserFactory()
+    (submission,) = receive_mail(message(user, body=iptables_line(recent))).submissions
+    ingest.ingest_submission(submission.pk)  # done, then the task died before confirming
+    assert confirm_finished() == 0  # just finished: its task may still confirm
+    assert confirm_finished(older_than_minutes=0) == 1
+    assert confirm_finished(older_than_minutes=0) == 0
+    assert outbox.deliver() == 1
+    assert "Accepted: 1" in mail.outbox[0].body

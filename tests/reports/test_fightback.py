@@ -200,3 +200,15 @@ def test_the_mail_text_exactly(seen_by, contact, recent, settings):
     assert message.subject == f"Security issue - Source IP: {SOURCE}"
     assert message.to == ["abuse@linode.example"]
     assert message.extra_headers["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_report_whose_send_task_was_lost_is_sent_by_the_next_run(seen_by, contact):
+    seen_by()
+    (report,) = fightback.run()  # its send task never ran
+    assert fightback.send_stalled() == 0  # too recent: its task may still come
+    AbuseReport.objects.filter(pk=report.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    assert fightback.send_stalled() == 1
+    assert fightback.send_stalled() == 0
+    report.refresh_from_db()
+    assert report.state == "sent"
+    assert outbox.deliver() == 2  # the abuse mail and the opted-in reporter's notice
