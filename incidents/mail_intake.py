@@ -17,6 +17,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
@@ -28,7 +29,8 @@ from django.core.mail import EmailMessage as OutgoingMail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.models import User
+from portal import outbox
+from portal.models import OutboundMail, User
 
 from .dshield_client import redact_subject, subject_options
 from .models import InboundMail, RejectionNotice, Submission
@@ -209,11 +211,6 @@ def _refuse(message, digest, size, user, reason: str) -> Outcome:
 
 
 def _reply_once_a_day(message, sender: str, reason: str) -> None:
-    try:
-        with transaction.atomic():
-            RejectionNotice.objects.create(sender=sender, day=timezone.now().date())
-    except IntegrityError:
-        return  # already told today
     subject = str(message.get("Subject", "")).replace("\n", " ").replace("\r", " ")[:150]
     body = (
         "Hello,\n\n"
@@ -224,24 +221,34 @@ def _reply_once_a_day(message, sender: str, reason: str) -> None:
         "This notice is sent at most once a day.\n"
         f"-- {settings.SITE_NAME}\n"
     )
-    _send(sender, f"Not accepted: {subject}" if subject else "Not accepted", body, message.get("Message-ID"))
+    try:
+        # The day's notice and its mail commit together: told once, never zero times.
+        with transaction.atomic():
+            RejectionNotice.objects.create(sender=sender, day=timezone.now().date())
+            _send(
+                sender,
+                f"Not accepted: {subject}" if subject else "Not accepted",
+                body,
+                OutboundMail.Kind.REPLY,
+                message.get("Message-ID"),
+            )
+    except IntegrityError:
+        return  # already told today
 
 
-def _send(to: str, subject: str, body: str, in_reply_to=None) -> None:
+def _send(to: str, subject: str, body: str, kind: str, in_reply_to=None) -> None:
     headers = {"Auto-Submitted": "auto-replied"}
     if in_reply_to:
         headers["In-Reply-To"] = str(in_reply_to).replace("\n", "").replace("\r", "")
-    OutgoingMail(subject=subject, body=body, to=[to], headers=headers).send()
+    outbox.queue(OutgoingMail(subject=subject, body=body, to=[to], headers=headers), kind)
 
 
 def confirm(submission: Submission) -> bool:
-    """Tell the sender of a mailed log what became of it, once."""
+    """Tell the sender of a mailed log what became of it, once: the claim
+    (``confirmed_at``) and the mail are committed together."""
     if submission.channel != Submission.Channel.MAIL or not submission.reply_to or not submission.is_finished:
         return False
     if not submission.user.mail_confirmations:
-        return False
-    claimed = Submission.objects.filter(pk=submission.pk, confirmed_at=None).update(confirmed_at=timezone.now())
-    if not claimed:
         return False
     if submission.status == Submission.Status.FAILED:
         summary = f"It could not be processed: {submission.error}. Nothing from it was stored."
@@ -257,5 +264,28 @@ def confirm(submission: Submission) -> bool:
         f"You can turn these confirmations off on your profile: {settings.SITE_URL}/profile/\n"
         f"-- {settings.SITE_NAME}\n"
     )
-    _send(submission.reply_to, f"Log received: {submission.accepted} events accepted", body)
+    with transaction.atomic():
+        claimed = Submission.objects.filter(pk=submission.pk, confirmed_at=None).update(confirmed_at=timezone.now())
+        if not claimed:
+            return False
+        _send(
+            submission.reply_to,
+            f"Log received: {submission.accepted} events accepted",
+            body,
+            OutboundMail.Kind.CONFIRMATION,
+        )
     return True
+
+
+def confirm_finished(older_than_minutes: int = 5) -> int:
+    """Confirm the mailed logs that finished without a confirmation: their
+    task was lost between the ingest's commit and ``confirm`` (the sweep)."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    finished = Submission.objects.filter(
+        channel=Submission.Channel.MAIL,
+        status__in=[Submission.Status.DONE, Submission.Status.FAILED],
+        confirmed_at=None,
+        finished_at__lt=cutoff,
+        user__mail_confirmations=True,
+    ).exclude(reply_to="")
+    return sum(confirm(s) for s in finished.select_related("user"))

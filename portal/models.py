@@ -7,6 +7,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from netfields import CidrAddressField, InetAddressField, NetManager
@@ -238,3 +239,41 @@ class DShieldKey(models.Model):
         now = timezone.now()
         if self.last_used_at is None or (now - self.last_used_at).total_seconds() > 60:
             type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+
+
+class OutboundMail(models.Model):
+    """One mail the portal sends, rendered in full and committed in the same
+    transaction as the record it belongs to; delivered afterwards, once, by
+    portal.outbox (see there for the guarantee and its one window)."""
+
+    class Kind(models.TextChoices):
+        ABUSE = "abuse", "Abuse report"
+        NOTICE = "notice", "Notice to a reporter"
+        BULK = "bulk", "Bulk summary"
+        DIGEST = "digest", "Digest"
+        CONFIRMATION = "confirmation", "Mailed log confirmation"
+        REPLY = "reply", "Mail intake rejection"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    message_id = models.CharField(
+        max_length=255, unique=True, help_text="Kept on every attempt, so a resend is the same message."
+    )
+    recipients = ArrayField(models.CharField(max_length=254), default=list)
+    subject = models.CharField(max_length=255, blank=True)
+    content = models.JSONField(help_text="The whole message as rendered: headers, body, alternatives, attachments.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(sent_at__isnull=True), name="outbound_mail_unsent"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {', '.join(self.recipients)}: {self.subject}"

@@ -130,6 +130,8 @@ CELERY_BEAT_SCHEDULE = {
     "poll-submission-mailbox": {"task": "incidents.tasks.poll_mailbox", "schedule": 60},
     "fightback": {"task": "reports.tasks.fightback_run", "schedule": 900},
     "send-bulk-reports": {"task": "reports.tasks.send_bulk_reports", "schedule": 3600},
+    # Mail whose delivery task was lost (broker down, worker killed); see portal.outbox.
+    "deliver-outbox": {"task": "portal.tasks.deliver_outbox", "schedule": 60},
 }
 
 # --- Mail --------------------------------------------------------------------------

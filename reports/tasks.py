@@ -56,6 +56,7 @@ def resolve_recent_sources() -> int:
 def fightback_run() -> int:
     from . import fightback
 
+    fightback.send_stalled()
     return len(fightback.run())
 
 
