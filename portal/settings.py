@@ -258,3 +258,11 @@ FIGHTBACK_PER_RUN = env.int("FIGHTBACK_PER_RUN", default=100)
 
 # --- Per-user e-mail digests (reports.digests): due at 07:00 in each user's zone -----------------------------
 CELERY_BEAT_SCHEDULE["send-digests"] = {"task": "reports.tasks.send_digests", "schedule": 900}
+
+# --- Public pages (reports.public): per-port distinct counts, recounted from the rollups -------------------
+# The public pages say so: sources and reporters per port lag the events by at most this.
+PORT_COUNTS_REFRESH_SECONDS = env.int("PORT_COUNTS_REFRESH_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["count-port-sources"] = {
+    "task": "incidents.tasks.count_port_sources",
+    "schedule": PORT_COUNTS_REFRESH_SECONDS,
+}
