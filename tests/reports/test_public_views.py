@@ -191,3 +191,10 @@ def test_empty_search_shows_the_form(client):
     response = client.get(reverse("public-search"))
     assert response.status_code == 200
     assert "Enter an IP address" in response.content.decode()
+
+
+def test_ip_page_is_a_handful_of_queries(client, reported, django_assert_max_num_queries):
+    """Two reads of the address's rollup rows, the contact, the reports sent:
+    the page is benchmarked under load (bench/public.py)."""
+    with django_assert_max_num_queries(5):
+        assert client.get(reverse("public-ip", args=[WORM])).status_code == 200
