@@ -136,12 +136,14 @@ class SourceDay(models.Model):
         indexes = [
             # Covering: "how many others saw it" and a source's portal-wide
             # first and last sighting (the personal report, for each source
-            # shown) are answered from the index alone, without visiting the
-            # rows, which lie scattered across every reporter's daily uploads.
+            # shown), and a source's or a /24's events by port and day (the
+            # public IP and subnet pages) are answered from the index alone,
+            # without visiting the rows, which lie scattered across every
+            # reporter's daily uploads.
             models.Index(
                 fields=["source_ip", "day"],
-                include=["reporter", "target_port", "first_seen", "last_seen"],
-                name="source_day_source_cover",
+                include=["reporter", "protocol", "target_port", "events", "first_seen", "last_seen"],
+                name="source_day_source_events",
             ),
             models.Index(fields=["reporter", "day"], name="source_day_reporter"),
         ]
