@@ -2,7 +2,7 @@
 events from 1,000 reporters over 30 days; built on first use, then reused).
 
 Prints `name: value` lines:
-- each public selector, in process: the median of BENCH_PUBLIC_REPEAT runs
+- each public selector, in process: the median of BENCH_REPORT_REPEAT runs
   per address, p50/p95/max over a sample of addresses (the most-reported
   sources, and a seeded random choice of the rest);
 - the IP page under load: gunicorn (BENCH_PUBLIC_WORKERS sync workers)
@@ -13,11 +13,9 @@ BENCH_PUBLIC_EXPLAIN=1 prints the heaviest address's query plans to stderr.
 """
 
 import http.client
-import math
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -25,8 +23,8 @@ import time
 
 import report
 from common import ROOT
+from report import percentile, print_timings, timed
 
-REPEAT = int(os.environ.get("BENCH_PUBLIC_REPEAT", 5))
 CLIENTS = int(os.environ.get("BENCH_PUBLIC_CLIENTS", 50))
 REQUESTS = int(os.environ.get("BENCH_PUBLIC_REQUESTS", 5000))
 WORKERS = int(os.environ.get("BENCH_PUBLIC_WORKERS", 4))
@@ -34,26 +32,6 @@ SAMPLE = 200
 HEAVIEST = 20
 TARGET_MS = 50
 SEED = 20261201
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def print_timings(name: str, values: list[float]) -> None:
-    print(f"{name}_ms_p50: {percentile(values, 0.5):.1f}")
-    print(f"{name}_ms_p95: {percentile(values, 0.95):.1f}")
-    print(f"{name}_ms_max: {max(values):.1f}")
-
-
-def timed(fn) -> float:
-    runs = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - started) * 1000)
-    return statistics.median(runs)
 
 
 def sample_addresses() -> list[str]:
