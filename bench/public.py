@@ -155,7 +155,6 @@ def explain(ip: str) -> None:
     params = {"ip": ip, "since": since, "network": lookups.subnet_of(ip), "limit": lookups.SUBNET_ADDRESSES_SHOWN}
     queries = (
         ("ip_figures", lookups.IP_FIGURES),
-        ("ip_seen", lookups.IP_SEEN),
         ("subnet_addresses", lookups.SUBNET_ADDRESSES),
     )
     for name, sql in queries:

@@ -119,15 +119,17 @@ class IpSummary:
 
 
 # One pass over the address's rows in the window for three answers: by port,
-# by day and in all (GROUPING tells them apart: 1 by port, 6 by day, 7 all).
+# by day and in all (GROUPING tells them apart: 1 by port, 6 by day, 7 all);
+# and, in the same round trip, its first and last sighting over everything
+# kept. Every column is in the covering index: index-only reads.
 IP_FIGURES = """
-SELECT GROUPING(protocol, target_port, day), protocol, target_port, day, sum(events), count(DISTINCT reporter_id)
+SELECT GROUPING(protocol, target_port, day), protocol, target_port, day, sum(events), count(DISTINCT reporter_id),
+       (SELECT min(first_seen) FROM incidents_source_day WHERE source_ip = %(ip)s),
+       (SELECT max(last_seen) FROM incidents_source_day WHERE source_ip = %(ip)s)
 FROM incidents_source_day
 WHERE source_ip = %(ip)s AND day >= %(since)s
 GROUP BY GROUPING SETS ((protocol, target_port), (day), ())
 """
-# Every column it needs is in the covering index: an index-only read.
-IP_SEEN = "SELECT min(first_seen), max(last_seen) FROM incidents_source_day WHERE source_ip = %(ip)s"
 
 
 def subnet_of(ip: str) -> str:
@@ -146,15 +148,16 @@ def ip_summary(ip: str, days: int = HISTORY_DAYS) -> IpSummary:
     ports, daily, events, reporters = [], [], 0, 0
     with connection.cursor() as cur:
         cur.execute(IP_FIGURES, {"ip": ip, "since": since})
-        for grouping, proto, port, day, n_events, n_reporters in cur.fetchall():
-            if grouping == 1:
-                ports.append(PortCount(proto, port, n_events, n_reporters))
-            elif grouping == 6:
-                daily.append((day, n_events, n_reporters))
-            else:
-                events, reporters = n_events or 0, n_reporters
-        cur.execute(IP_SEEN, {"ip": ip})
-        first_seen, last_seen = cur.fetchone()
+        rows = cur.fetchall()
+    # Every row carries them, and the grand total's row is there even when the window is empty.
+    first_seen, last_seen = rows[0][6:] if rows else (None, None)
+    for grouping, proto, port, day, n_events, n_reporters, _, _ in rows:
+        if grouping == 1:
+            ports.append(PortCount(proto, port, n_events, n_reporters))
+        elif grouping == 6:
+            daily.append((day, n_events, n_reporters))
+        else:
+            events, reporters = n_events or 0, n_reporters
     ports.sort(key=lambda p: (-p.reporters, -p.events, p.protocol, p.port))
     daily.sort()
     contact = known_contact(ip)

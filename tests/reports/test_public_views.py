@@ -194,7 +194,7 @@ def test_empty_search_shows_the_form(client):
 
 
 def test_ip_page_is_a_handful_of_queries(client, reported, django_assert_max_num_queries):
-    """Two reads of the address's rollup rows, the contact, the reports sent:
-    the page is benchmarked under load (bench/public.py)."""
-    with django_assert_max_num_queries(5):
+    """One read of the address's rollup rows, the contact (two at most), the
+    reports sent: the page is benchmarked under load (bench/public.py)."""
+    with django_assert_max_num_queries(4):
         assert client.get(reverse("public-ip", args=[WORM])).status_code == 200
