@@ -72,10 +72,9 @@ COLUMNS = (
 )
 
 
-def prepare_database() -> str:
-    """Build the 10M-event database, or reuse a recent one; migrate it, set
-    Django up on it and collect static files. Returns its URL (also used by
-    bench/web.py)."""
+def prepare() -> bool:
+    """Build the bench database, or reuse a kept one; migrate it and set
+    Django up on it. Returns whether it was reused (bench/public.py shares it)."""
     url = bench_database_url("_report_bench")
     env = bench_env(url)
     params = {
@@ -105,12 +104,11 @@ def prepare_database() -> str:
         started = time.perf_counter()
         build(params)
         print(f"report_build_seconds: {time.perf_counter() - started:.0f}")
-    return url
+    return cached
 
 
 def main() -> None:
-    prepare_database()
-
+    prepare()
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -385,6 +383,9 @@ def build_rollups(cur, first: date, last: date) -> None:
         cur.execute(FILTERED_DAY, params)
     cur.execute(PORT_DAY)
     cur.execute("RESET work_mem")
+    from incidents import port_counts
+
+    port_counts.refresh()  # distinct sources and reporters per port and day, as the scheduler would
 
 
 # --- The measurements --------------------------------------------------------------------------------------------

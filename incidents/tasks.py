@@ -2,7 +2,7 @@ import psycopg
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import ingest, partitions
+from . import ingest, partitions, port_counts
 from .models import Submission
 
 
@@ -44,6 +44,13 @@ def maintain_partitions() -> None:
     """Create the coming days' partitions; drop those past retention."""
     partitions.ensure(partitions.accepted_window())
     partitions.drop_before(partitions.retention_start())
+
+
+@shared_task
+def count_port_sources() -> int:
+    """Recount distinct sources and reporters per port and day where events
+    moved (incidents.port_counts); beat runs it every few minutes."""
+    return port_counts.refresh()
 
 
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=None, acks_late=True)

@@ -304,3 +304,11 @@ CELERY_BEAT_SCHEDULE["build-blocklist"] = {
     "task": "reports.tasks.build_blocklist",
     "schedule": crontab(minute=5, hour=0),
 }
+
+# --- Public pages (reports.public): per-port distinct counts, recounted from the rollups -------------------
+# The public pages say so: sources and reporters per port lag the events by at most this.
+PORT_COUNTS_REFRESH_SECONDS = env.int("PORT_COUNTS_REFRESH_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["count-port-sources"] = {
+    "task": "incidents.tasks.count_port_sources",
+    "schedule": PORT_COUNTS_REFRESH_SECONDS,
+}

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from reports.public_views import front_context
 from reports.views import personal_report
 
 from .forms import ApiTokenForm, IspServerForm, NetworkForm, ProfileForm
@@ -12,7 +13,8 @@ from .models import ApiToken, IspServer, OwnedNetwork
 
 def home(request):
     if not request.user.is_authenticated:
-        return render(request, "portal/welcome.html")
+        # The welcome, and the public summary anyone may read.
+        return render(request, "portal/welcome.html", front_context(request))
     return personal_report(request)
 
 

@@ -263,7 +263,8 @@ def blocklist_entry(ip: str) -> BlockListEntry | None:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    snapshot = BlockList.objects.order_by("-day").first()
+    # Only what the look-up needs: the stored files and signatures are far larger.
+    snapshot = BlockList.objects.only("day", "entries").order_by("-day").first()
     if snapshot is None or address.version != 4:
         return None
     return next((e for e in snapshot_entries(snapshot) if address in e.network), None)

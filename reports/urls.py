@@ -1,8 +1,14 @@
 from django.urls import path
 
-from . import blocklist_views, digest_views, views
+from . import blocklist_views, digest_views, public_views, views
 
 urlpatterns = [
+    path("top/", public_views.top, name="public-top"),
+    path("search/", public_views.search, name="public-search"),
+    path("ip/<str:ip>/", public_views.ip_page, name="public-ip"),
+    path("subnet/<str:network>/<int:prefix>/", public_views.subnet_page, name="public-subnet"),
+    path("port/<str:protocol>/<int:port>/", public_views.port_page, name="public-port"),
+    path("port/<str:protocol>/", public_views.port_page, name="public-port-portless"),
     path("fightback/", views.fightback_stats, name="fightback-stats"),
     path("report/sources/<str:source_ip>/", views.source_page, name="report-source"),
     path("report/ports/", views.port_view, name="report-ports"),
