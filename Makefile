@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench bench-ingest bench-report bench-blocklist bench-load bench-web system-test-deps
+.PHONY: run test lint bench bench-ingest bench-report bench-blocklist bench-load bench-web bench-public system-test-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ lint: $(VENV)/.installed
 test: $(VENV)/.installed system-test-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-ingest bench-report bench-blocklist bench-load bench-web
+bench: bench-ingest bench-report bench-public bench-blocklist bench-load bench-web
 
 bench-ingest: $(VENV)/.installed
 	$(PY) bench/ingest.py
@@ -43,6 +43,10 @@ bench-ingest: $(VENV)/.installed
 # Builds a 10M-event database on first use (a few minutes, about 2 GB), then reuses it.
 bench-report: $(VENV)/.installed
 	$(PY) bench/report.py
+
+# The public selectors (IP, subnet, front page) on the 10M-event database of bench-report.
+bench-public: $(VENV)/.installed
+	$(PY) bench/public.py
 
 # 1,000,000 generated rollup rows (about a minute to make), then the block list build.
 bench-blocklist: $(VENV)/.installed

@@ -5,32 +5,20 @@ Prints `name: value` lines:
 - each public selector, in process: the median of BENCH_REPORT_REPEAT runs
   per address, p50/p95/max over a sample of addresses (the most-reported
   sources, and a seeded random choice of the rest);
-- the IP page under load: gunicorn (BENCH_PUBLIC_WORKERS sync workers)
-  serving /ip/<address>/ to BENCH_PUBLIC_CLIENTS concurrent clients, each
-  asking for addresses of the sample in turn, BENCH_PUBLIC_REQUESTS in all;
-  p50/p95/max of the response times the clients saw, and requests a second.
+- the pages themselves under load are bench/web.py's (wrk against gunicorn).
 BENCH_PUBLIC_EXPLAIN=1 prints the heaviest address's query plans to stderr.
 """
 
-import http.client
 import os
 import random
-import socket
-import subprocess
 import sys
-import threading
 import time
 
 import report
-from common import ROOT
-from report import percentile, print_timings, timed
+from report import print_timings, timed
 
-CLIENTS = int(os.environ.get("BENCH_PUBLIC_CLIENTS", 50))
-REQUESTS = int(os.environ.get("BENCH_PUBLIC_REQUESTS", 5000))
-WORKERS = int(os.environ.get("BENCH_PUBLIC_WORKERS", 4))
 SAMPLE = 200
 HEAVIEST = 20
-TARGET_MS = 50
 SEED = 20261201
 
 
@@ -73,79 +61,6 @@ def measure_selectors(addresses: list[str]) -> None:
     print(f"public_front_page_uncached_ms: {(time.perf_counter() - started) * 1000:.1f}")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    gunicorn = [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}"]
-    server = subprocess.Popen(
-        [*gunicorn, "--workers", str(WORKERS), "--log-level", "warning"],
-        cwd=ROOT,
-        env={**os.environ, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1"},
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
-
-
-def load(port: int, addresses: list[str]) -> None:
-    """CLIENTS threads, each on its own keep-alive-less connection per
-    request (gunicorn's sync workers close after each), asking in turn."""
-    timings: list[float] = []
-    failures: list[int] = []
-    counter = iter(range(REQUESTS))
-    lock = threading.Lock()
-
-    def client():
-        while True:
-            with lock:
-                n = next(counter, None)
-            if n is None:
-                return
-            ip = addresses[n % len(addresses)]
-            started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            conn.request("GET", f"/ip/{ip}/")
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                timings.append(elapsed)
-                if response.status != 200:
-                    failures.append(response.status)
-
-    for ip in addresses[: WORKERS * 2]:  # warm every worker: imports, templates, connections
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        conn.request("GET", f"/ip/{ip}/")
-        conn.getresponse().read()
-        conn.close()
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
-    print(f"public_ip_page_clients: {CLIENTS}")
-    print(f"public_ip_page_workers: {WORKERS}")
-    print(f"public_ip_page_requests: {len(timings)}")
-    print(f"public_ip_page_failures: {len(failures)}")
-    print(f"public_ip_page_per_second: {len(timings) / seconds:.0f}")
-    print_timings("public_ip_page_load", timings)
-    print(f"public_ip_page_target_ms: {TARGET_MS}")
-    print(f"public_ip_page_p95_within_target: {'yes' if percentile(timings, 0.95) < TARGET_MS else 'no'}")
-
-
 def explain(ip: str) -> None:
     from django.db import connection
 
@@ -168,13 +83,6 @@ def main() -> None:
     report.prepare()
     addresses = sample_addresses()
     measure_selectors(addresses)
-    port = free_port()
-    server = start_server(port)
-    try:
-        load(port, addresses)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     if os.environ.get("BENCH_PUBLIC_EXPLAIN") == "1":
         explain(addresses[0])
 

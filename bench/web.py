@@ -39,6 +39,7 @@ IPS = int(os.environ.get("WEB_IPS", 2000))
 REDIS_DB = int(os.environ.get("WEB_REDIS_DB", 10))
 TARGET_P95_MS = 50
 
+WRK_KEYS = {"requests", "rps", "p50_ms", "p95_ms", "p99_ms", "max_ms", "errors"}
 # Round-robin over the paths in WRK_PATHS; think time from WRK_THINK_MS.
 WRK_SCRIPT = """
 local paths = {}
@@ -130,7 +131,8 @@ def wrk(paths: list[str], think_ms: int, workdir: Path) -> dict[str, str]:
         text=True,
         check=True,
     ).stdout
-    return dict(line.split(": ", 1) for line in out.splitlines() if ": " in line and not line.startswith(" "))
+    # Only the lines the script's done() writes; wrk's own summary precedes them.
+    return dict(line.split(": ", 1) for line in out.splitlines() if line.split(": ", 1)[0] in WRK_KEYS)
 
 
 def wait_for_server(deadline: float) -> None:
@@ -152,8 +154,8 @@ def wait_for_server(deadline: float) -> None:
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make bench-web does it)")
-    prepare()
     url = bench_database_url("_report_bench")
+    prepare()  # points this process's DATABASE_URL at that database too
     redis_base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
     env = {
         **os.environ,
