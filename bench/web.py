@@ -9,8 +9,9 @@ builds it on first use). Two runs per page:
   answered, the way wrk does by default. On a closed loop the latency is the
   concurrency divided by the throughput (Little's law), so on two cores this
   measures how many requests a second the page holds.
-- `paced`: each client waits WEB_THINK_MS (default 100 ms) between requests,
-  as people and scripts do; the latency is then the page's own.
+- `paced`: each client waits WEB_THINK_MS (default 1,000 ms) between
+  requests, as people reading pages do; 50 such clients ask for about a
+  third of what two cores serve, and the latency is the page's own.
 
 wrk comes from Debian (`apt-get install wrk`; `make bench-web` installs it
 when missing). The IP page is asked for a mix of WEB_IPS sources (default
@@ -33,7 +34,7 @@ from report import SEED, prepare
 HOST, PORT = "127.0.0.1", int(os.environ.get("WEB_PORT", 8766))
 CONNECTIONS = int(os.environ.get("WEB_CONNECTIONS", 50))
 DURATION = os.environ.get("WEB_DURATION", "20s")
-THINK_MS = int(os.environ.get("WEB_THINK_MS", 100))
+THINK_MS = int(os.environ.get("WEB_THINK_MS", 1000))
 WEB_WORKERS = int(os.environ.get("WEB_WORKERS", 4))
 IPS = int(os.environ.get("WEB_IPS", 2000))
 REDIS_DB = int(os.environ.get("WEB_REDIS_DB", 10))
