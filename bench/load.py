@@ -152,8 +152,8 @@ def main() -> None:
         LOG_LEVEL="WARNING",
         # The load is the point here: per-user limits would turn it into 429s.
         RATE_UPLOAD="100000/m",
-        API_THROTTLE_USER="100000/m",
-        API_THROTTLE_SUBMIT="100000/m",
+        API_RATE_USER="100000/minute",
+        API_RATE_SUBMISSIONS="100000/minute",
     )
     os.environ.update(env)
     recreate_database(url)
