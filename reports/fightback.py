@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.models import Event, SourceDay
+from portal.mail_headers import header_address
 
 from . import contacts
 from .models import AbuseReport, NetworkContact
@@ -246,7 +247,8 @@ def send(report_id: int) -> bool:
         report = AbuseReport.objects.select_for_update().select_related("contact").get(pk=report_id)
         if report.state != AbuseReport.State.QUEUED:
             return False
-        report.sent_to = report.contact.working_email or ""
+        # An address from RDAP or the admin with a line break in it must fail this report, not the run.
+        report.sent_to = header_address(report.contact.working_email) or ""
         if not report.sent_to:
             report.state = AbuseReport.State.FAILED
             report.save(update_fields=["state", "sent_to"])
