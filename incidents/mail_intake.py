@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import outbox
+from portal.mail_headers import header_address, header_text
 from portal.models import OutboundMail, User
 
 from .dshield_client import redact_subject, subject_options
@@ -211,7 +212,7 @@ def _refuse(message, digest, size, user, reason: str) -> Outcome:
 
 
 def _reply_once_a_day(message, sender: str, reason: str) -> None:
-    subject = str(message.get("Subject", "")).replace("\n", " ").replace("\r", " ")[:150]
+    subject = header_text(message.get("Subject", ""), limit=150)
     body = (
         "Hello,\n\n"
         f"The message you sent to {settings.MAIL_SUBMIT_ADDRESS} could not be taken: {reason}.\n\n"
@@ -237,10 +238,13 @@ def _reply_once_a_day(message, sender: str, reason: str) -> None:
 
 
 def _send(to: str, subject: str, body: str, kind: str, in_reply_to=None) -> None:
+    to = header_address(to)
+    if to is None:
+        return  # nowhere safe to answer: a forged or broken sender address
     headers = {"Auto-Submitted": "auto-replied"}
     if in_reply_to:
-        headers["In-Reply-To"] = str(in_reply_to).replace("\n", "").replace("\r", "")
-    outbox.queue(OutgoingMail(subject=subject, body=body, to=[to], headers=headers), kind)
+        headers["In-Reply-To"] = header_text(in_reply_to, limit=998)
+    outbox.queue(OutgoingMail(subject=header_text(subject), body=body, to=[to], headers=headers), kind)
 
 
 def confirm(submission: Submission) -> bool:

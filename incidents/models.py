@@ -37,6 +37,9 @@ class Submission(models.Model):
     name = models.CharField("file name", max_length=255, blank=True)
     raw = models.FileField(upload_to="submissions/%Y/%m/%d/", max_length=255, blank=True)
     raw_size = models.BigIntegerField(default=0, help_text="Bytes as stored (compressed).")
+    raw_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the raw file was deleted after its retention period."
+    )
     declared_format = models.CharField(max_length=32, blank=True, help_text="Empty: recognise automatically.")
     detected_format = models.CharField(max_length=32, blank=True)
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")

@@ -53,6 +53,14 @@ def count_port_sources() -> int:
     return port_counts.refresh()
 
 
+@shared_task
+def purge_raw_submissions() -> int:
+    """Delete raw files of finished submissions past SUBMISSION_RAW_RETENTION_DAYS."""
+    from .retention import purge_raw_files
+
+    return purge_raw_files()
+
+
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=None, acks_late=True)
 def reevaluate_filters(user_id: int | None = None) -> None:
     """One reporter after their rule changed; everyone after a portal rule did."""

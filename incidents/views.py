@@ -5,6 +5,8 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from portal.ratelimit import per_user
+
 from .forms import SubmissionForm
 from .models import Submission
 from .selectors import submission_progress as progress_of
@@ -12,6 +14,7 @@ from .services import SubmissionTooLarge, submission_create
 
 
 @login_required
+@per_user("submission", "RATE_SUBMISSION")
 def submission_new(request):
     # Refuse an oversized body before reading it, with the same message the form gives.
     if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES + 65536:
@@ -49,7 +52,11 @@ def _own_submission(request, pk):
 @login_required
 def submission_detail(request, pk):
     submission = _own_submission(request, pk)
-    return render(request, "incidents/submission_detail.html", {"submission": submission})
+    return render(
+        request,
+        "incidents/submission_detail.html",
+        {"submission": submission, "raw_retention_days": settings.SUBMISSION_RAW_RETENTION_DAYS},
+    )
 
 
 @login_required

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
 ]
@@ -126,6 +129,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-submissions": {"task": "incidents.tasks.requeue_stalled_submissions", "schedule": 300},
     "maintain-partitions": {"task": "incidents.tasks.maintain_partitions", "schedule": 3600},
+    "purge-raw-submissions": {"task": "incidents.tasks.purge_raw_submissions", "schedule": 3600},
     "resolve-recent-sources": {"task": "reports.tasks.resolve_recent_sources", "schedule": 900},
     "poll-submission-mailbox": {"task": "incidents.tasks.poll_mailbox", "schedule": 60},
     "fightback": {"task": "reports.tasks.fightback_run", "schedule": 900},
@@ -171,7 +175,7 @@ ACCOUNT_RATE_LIMITS = {
     # nor a botnet can guess one password for long.
     "login_failed": env.str("RATE_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
     "signup": env.str("RATE_SIGNUP", default="20/m/ip"),
-    "reset_password": "20/m/ip,5/m/key",
+    "reset_password": env.str("RATE_PASSWORD_RESET", default="20/m/ip,5/m/key"),
     "confirm_email": "1/3m/key",
 }
 LOGIN_REDIRECT_URL = "home"
@@ -249,6 +253,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content security policy (django-csp): scripts and styles only from our own
+# static files, so markup that slipped through escaping cannot run. Bootstrap's
+# CSS draws its icons from data: URIs, hence img-src. The admin works under it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+# Uploads and pastes per user (portal.ratelimit): "N/period" pairs, comma-separated;
+# periods s, m, h, d. Over the limit the user gets a 429 page saying when to retry.
+RATE_SUBMISSION = env.str("RATE_SUBMISSION", default="10/m,100/h")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
 LOGGING = {
@@ -261,6 +283,9 @@ LOGGING = {
 # --- Ingestion ------------------------------------------------------------------------------------------
 EVENT_MAX_AGE_DAYS = env.int("EVENT_MAX_AGE_DAYS", default=30)  # older events are rejected with that reason
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=120)
+# Raw submitted files are deleted this long after they arrived (once processed);
+# the submission's record and counts stay.
+SUBMISSION_RAW_RETENTION_DAYS = env.int("SUBMISSION_RAW_RETENTION_DAYS", default=30)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)  # as sent (compressed or not)
 LOG_MAX_UNCOMPRESSED_BYTES = env.int("LOG_MAX_UNCOMPRESSED_BYTES", default=2 * 1024 * 1024 * 1024)
 LOG_MAX_LINE_CHARS = 65536

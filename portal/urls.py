@@ -16,6 +16,8 @@ urlpatterns = [
     path("profile/tokens/add/", views.token_create, name="token-create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
     path("api/v1/", include("portal.api.urls")),
+    path("profile/export/", views.account_export, name="account-export"),
+    path("profile/delete/", views.account_delete, name="account-delete"),
     path("", include("incidents.urls")),
     path("", include("reports.urls")),
     path("admin/", admin.site.urls),

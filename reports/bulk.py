@@ -28,6 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portal import outbox
+from portal.mail_headers import header_addresses, header_text
 from portal.models import OutboundMail
 
 from .bulk_formats import RENDERERS, Row, render_csv, render_text, render_xarf
@@ -181,7 +182,9 @@ def period_label(arrangement: BulkArrangement, start: datetime, end: datetime) -
 def subject(arrangement: BulkArrangement, rows: list[Row], start: datetime, end: datetime) -> str:
     owner = arrangement.contact.organisation or str(arrangement.contact)
     noun = "source" if len(rows) == 1 else "sources"
-    return f"Bulk security report for {owner}: {len(rows)} {noun}, {period_label(arrangement, start, end)}"
+    return header_text(
+        f"Bulk security report for {owner}: {len(rows)} {noun}, {period_label(arrangement, start, end)}", limit=300
+    )
 
 
 def render_body(arrangement: BulkArrangement, rows: list[Row], start: datetime, end: datetime) -> str:
@@ -224,9 +227,9 @@ def attachment_name(arrangement: BulkArrangement, start: datetime) -> str:
 
 def recipients(arrangement: BulkArrangement) -> list[str]:
     if arrangement.recipients:
-        return list(arrangement.recipients)
+        return header_addresses(arrangement.recipients)
     email = arrangement.contact.working_email
-    return [email] if email else []
+    return header_addresses([email]) if email else []
 
 
 def compose(arrangement: BulkArrangement, rows: list[Row], start: datetime, end: datetime, body: str | None = None):

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from incidents.models import Event, SourceDay
 from portal import outbox
+from portal.mail_headers import header_address
 from portal.models import OutboundMail
 
 from . import contacts
@@ -261,7 +262,8 @@ def send(report_id: int) -> bool:
         report = AbuseReport.objects.select_for_update().select_related("contact").get(pk=report_id)
         if report.state != AbuseReport.State.QUEUED:
             return False
-        report.sent_to = report.contact.working_email or ""
+        # An address from RDAP or the admin with a line break in it must fail this report, not the run.
+        report.sent_to = header_address(report.contact.working_email) or ""
         if not report.sent_to:
             report.state = AbuseReport.State.FAILED
             report.save(update_fields=["state", "sent_to"])
