@@ -95,6 +95,18 @@ def own_post(args, still_there, **kw):
     return Row(args=args, method="POST", anon=LOGIN, owner=302, other=404, still_there=still_there, **kw)
 
 
+# DRF checks CSRF only for cookie (session) authentication; these views take none, and a POST is a 405.
+READS_NO_COOKIES = "GET only, and no cookie authentication: a POST is refused as 405"
+
+
+def api(**kw):
+    return Row(anon=401, **kw)
+
+
+def api_own(args, **kw):
+    return Row(args=args, anon=401, owner=200, other=404, **kw)
+
+
 def staff_only(**kw):
     return Row(anon=ADMIN_LOGIN, owner=ADMIN_LOGIN, staff=200, **kw)
 
@@ -145,6 +157,35 @@ MATRIX: dict[str, Row] = {
         lambda w: {"token": "forged-token"},
         csrf_exempt="RFC 8058 one-click unsubscribe: mail clients POST without a token; the signed link is the proof",
     ),
+    # --- public pages and the block list: aggregates for everyone, nothing of the owner's -------------------------
+    "public-top": public(),
+    "public-search": public(),
+    "public-ip": public(args=lambda w: {"ip": "203.0.113.5"}),
+    "public-subnet": public(args=lambda w: {"network": "203.0.113.0", "prefix": 24}),
+    "public-port": public(args=lambda w: {"protocol": "tcp", "port": 22}),
+    "public-port-portless": public(args=lambda w: {"protocol": "icmp"}),
+    "blocklist": public(),
+    "blocklist-file": public(args=lambda w: {"name": "block.txt"}),
+    "blocklist-key": public(),
+    # --- REST API: 401 without credentials; another user's objects are 404 --------------------------------------
+    "api:api-root": api(),
+    "api:submission-list": api(),
+    "api:submission-detail": api_own(lambda w: {"pk": w.submission.pk}),
+    "api:rule-list": api(),
+    "api:rule-detail": api_own(lambda w: {"pk": w.rule.pk}),
+    "api:portal-rule-list": api(),
+    "api:report": api(),
+    "api:report-source": api(args=lambda w: {"source_ip": "203.0.113.5"}),
+    "api:dshield-key": api(owner=404),  # nobody has a DShield key yet
+    "api:dshield-submitapi": Row(
+        anon=401, owner=401, method="POST", csrf_exempt="DShield clients sign each request (HMAC header), no cookies"
+    ),
+    "api:dshield-log": Row(
+        anon=401, owner=401, method="POST", csrf_exempt="DShield clients sign each request (HMAC header), no cookies"
+    ),
+    "api:schema": public(csrf_exempt=READS_NO_COOKIES),
+    "api:docs": public(csrf_exempt=READS_NO_COOKIES),
+    "api:redoc": public(csrf_exempt=READS_NO_COOKIES),
     # --- admin (its generated model pages: test_admin_model_pages_are_for_staff_only) ------------------------------
     "admin:index": staff_only(),
     "admin:reports_abusereport_preview": staff_only(),
@@ -203,6 +244,12 @@ def test_every_url_pattern_is_declared():
     assert not missing, f"URL patterns without a line in MATRIX (tests/portal/test_authorization_matrix.py): {missing}"
     stale = sorted(set(MATRIX) - {name for _, name in patterns})
     assert not stale, f"MATRIX lines for URL patterns that no longer exist: {stale}"
+
+
+@pytest.fixture(autouse=True)
+def _signing_key_in_tmp(settings, tmp_path):
+    """The block list is built on first request; its key goes here, not into the real var/."""
+    settings.VAR_DIR = tmp_path
 
 
 @pytest.fixture
