@@ -184,3 +184,9 @@ def test_no_reporter_and_no_target_in_any_answer(api, reported, key_dir):
         for user in reported:
             assert user.email not in body, (url, user.email)
             assert user.email.split("@")[0] not in body, url
+
+
+def test_ip_is_as_few_queries_as_the_page(api, reported, django_assert_max_num_queries):
+    """The page's five (tests/reports/test_public_views.py): the API adds none."""
+    with django_assert_max_num_queries(5):
+        assert api.get(f"/api/v1/ip/{WORM}/").status_code == 200
