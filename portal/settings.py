@@ -231,7 +231,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
-    "DESCRIPTION": "Submit firewall logs, follow their processing, read your report and keep your filter rules.",
+    "DESCRIPTION": "Submit firewall logs, follow their processing, read your report and keep your filter rules; "
+    "look up addresses, ports and networks and fetch the block list without signing in.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -270,8 +270,13 @@ def blocklist_entry(ip: str) -> BlockListEntry | None:
     return next((e for e in snapshot_entries(snapshot) if address in e.network), None)
 
 
+def blocklist_document(snapshot: BlockList) -> dict:
+    """A stored list as the document its block.json holds (day, window,
+    definition, entries): the very one its signature covers."""
+    return json.loads(snapshot.files[blocklist_formats.JSON_NAME])
+
+
 def latest_blocklist() -> dict | None:
-    """The newest stored list as the document block.json holds (day, window,
-    definition, entries), for the REST API; None before the first build."""
+    """The newest stored list's document; None before the first build."""
     snapshot = BlockList.objects.order_by("-day").first()
-    return json.loads(snapshot.files[blocklist_formats.JSON_NAME]) if snapshot else None
+    return blocklist_document(snapshot) if snapshot else None

@@ -1,7 +1,6 @@
 """The public pages: no sign-in, aggregates only (reports.public). Views
 parse the URL, call one selector, render."""
 
-import ipaddress
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -12,20 +11,17 @@ from django.utils import timezone
 
 from . import charts, public
 from .blocklist import blocklist_entry
-from .public.search import SUBNET_PREFIXES, NotUnderstood, parse_query
-
-PROTOCOL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+from .public.keys import NotALookup, canonical_ip, checked_port, history_day, shown_network
+from .public.search import NotUnderstood, parse_query
 
 
 def _day(request) -> date:
     """?day=YYYY-MM-DD within the last HISTORY_DAYS (today included);
     anything else: the last whole day."""
-    today = timezone.now().date()
     try:
-        day = date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
+        return history_day(request.GET.get("day", ""))
+    except NotALookup:
         return public.last_whole_day()
-    return day if today - timedelta(days=public.front.HISTORY_DAYS - 1) <= day <= today else public.last_whole_day()
 
 
 def front_context(request) -> dict:
@@ -56,8 +52,10 @@ def port_url(protocol: str, port: int) -> str:
 
 
 def port_page(request, protocol, port=-1):
-    if not set(protocol) <= PROTOCOL_CHARS or len(protocol) > 16 or not -1 <= port <= 65535:
-        raise Http404("not a port")
+    try:
+        checked_port(protocol, port)
+    except NotALookup as exc:
+        raise Http404(str(exc)) from None
     history = public.port_history(protocol, port)
     rows = [(d.day, d.events, d.reporters) for d in history.days]
     return render(
@@ -75,9 +73,9 @@ def port_page(request, protocol, port=-1):
 
 def ip_page(request, ip):
     try:
-        canonical = str(ipaddress.ip_address(ip))
-    except ValueError:
-        raise Http404("not an IP address") from None
+        canonical = canonical_ip(ip)
+    except NotALookup as exc:
+        raise Http404(str(exc)) from None
     if canonical != ip:
         return redirect("public-ip", canonical, permanent=True)
     summary = public.ip_summary(canonical)
@@ -94,11 +92,9 @@ def ip_page(request, ip):
 
 def subnet_page(request, network, prefix):
     try:
-        parsed = ipaddress.ip_network(f"{network}/{prefix}", strict=False)
-    except ValueError:
-        raise Http404("not a network") from None
-    if prefix not in SUBNET_PREFIXES[parsed.version]:
-        raise Http404("not a network size the portal shows")
+        parsed = shown_network(network, prefix)
+    except NotALookup as exc:
+        raise Http404(str(exc)) from None
     if str(parsed.network_address) != network:
         return redirect("public-subnet", str(parsed.network_address), prefix, permanent=True)
     return render(request, "reports/public/subnet.html", {"subnet": public.subnet_summary(str(parsed))})

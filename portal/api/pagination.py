@@ -1,3 +1,4 @@
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.pagination import LimitOffsetPagination
 
 
@@ -22,3 +23,13 @@ class CountedRows:
     def __getitem__(self, window: slice):
         start = window.start or 0
         return self.fetch(limit=max(0, window.stop - start), offset=start)
+
+
+# For a view that pages a list inside its own answer, where drf-spectacular
+# does not add them itself (it does so only for list views).
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "limit", int, description=f"Rows a page (default {Pagination.default_limit}, at most {Pagination.max_limit})."
+    ),
+    OpenApiParameter("offset", int, description="Rows to skip."),
+]

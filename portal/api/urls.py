@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from . import dshield, reports, rules, schema, submissions  # noqa: F401  (schema registers extensions)
+from . import blocklist, dshield, lookups, reports, rules, schema, submissions, top  # noqa: F401  (schema registers extensions)
 
 app_name = "api"
 
@@ -26,6 +26,13 @@ urlpatterns = [
     path("dshield/key/", dshield.DShieldKeyView.as_view(), name="dshield-key"),
     path("dshield/submitapi/", dshield.SubmitApiView.as_view(), name="dshield-submitapi"),
     path("dshield/file/dshieldlog", dshield.DShieldLogView.as_view(), name="dshield-log"),
+    # The public look-ups, as the HTML pages (reports.public): no sign-in.
+    path("ip/<str:ip>/", lookups.IpView.as_view(), name="public-ip"),
+    path("ports/<str:protocol>/<int:port>/", lookups.PortView.as_view(), name="public-port"),
+    path("ports/<str:protocol>/", lookups.PortlessView.as_view(), name="public-port-portless"),
+    path("subnets/<str:network>/<int:prefix>/", lookups.SubnetView.as_view(), name="public-subnet"),
+    path("top/", top.TopView.as_view(), name="public-top"),
+    path("blocklist/", blocklist.BlockListView.as_view(), name="public-blocklist"),
     path("schema/", SpectacularAPIView.as_view(**public), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **public), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **public), name="redoc"),

@@ -217,7 +217,7 @@ SELECT host(source_ip), sum(events), count(DISTINCT reporter_id), count(DISTINCT
        min(first_seen), max(last_seen)
 FROM incidents_source_day
 WHERE source_ip <<= %(network)s::inet AND day >= %(since)s
-GROUP BY source_ip ORDER BY source_ip LIMIT %(limit)s
+GROUP BY source_ip ORDER BY source_ip LIMIT %(limit)s OFFSET %(offset)s
 """
 SUBNET_TOTALS = """
 SELECT count(DISTINCT source_ip), coalesce(sum(events), 0), count(DISTINCT reporter_id)
@@ -225,14 +225,27 @@ FROM incidents_source_day WHERE source_ip <<= %(network)s::inet AND day >= %(sin
 """
 
 
+def subnet_addresses(
+    network: str, days: int = HISTORY_DAYS, limit: int = SUBNET_ADDRESSES_SHOWN, offset: int = 0
+) -> list[SubnetAddress]:
+    """One window of a network's reported addresses, by address (the API pages through them)."""
+    since, _ = history_span(days)
+    params = {"network": str(ipaddress.ip_network(network, strict=False)), "since": since}
+    with connection.cursor() as cur:
+        cur.execute(SUBNET_ADDRESSES, {**params, "limit": limit, "offset": offset})
+        return [SubnetAddress(*row) for row in cur.fetchall()]
+
+
+def subnet_totals(network: str, days: int = HISTORY_DAYS) -> tuple[int, int, int]:
+    """A network's reported addresses, events and distinct reporters over the last ``days`` days."""
+    since, _ = history_span(days)
+    with connection.cursor() as cur:
+        cur.execute(SUBNET_TOTALS, {"network": str(ipaddress.ip_network(network, strict=False)), "since": since})
+        return cur.fetchone()
+
+
 def subnet_summary(network: str, days: int = HISTORY_DAYS) -> SubnetSummary:
     """The reported addresses of one network over the last ``days`` days."""
     network = str(ipaddress.ip_network(network, strict=False))
-    since, _ = history_span(days)
-    params = {"network": network, "since": since, "limit": SUBNET_ADDRESSES_SHOWN}
-    with connection.cursor() as cur:
-        cur.execute(SUBNET_ADDRESSES, params)
-        addresses = [SubnetAddress(*row) for row in cur.fetchall()]
-        cur.execute(SUBNET_TOTALS, params)
-        count, events, reporters = cur.fetchone()
-    return SubnetSummary(network, days, addresses, count, events, reporters)
+    count, events, reporters = subnet_totals(network, days)
+    return SubnetSummary(network, days, subnet_addresses(network, days), count, events, reporters)

@@ -1,35 +1,14 @@
 """The public pages: anonymous access, bad input, search, and privacy."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 
-from incidents import port_counts
 from reports import public
-from tests.factories import UserFactory
-from tests.incidents.conftest import iptables_line
+from tests.public_rows import NEIGHBOUR, TARGETS, WORM
 
 pytestmark = pytest.mark.django_db
-
-WORM = "45.33.32.156"
-NEIGHBOUR = "45.33.32.9"
-TARGETS = ("198.51.100.23", "192.0.2.77", "203.0.113.99")
-
-
-@pytest.fixture
-def reported(submit):
-    """Three reporters saw WORM yesterday (UTC) on port 22, one also NEIGHBOUR
-    on 3389, each at their own address; sent in as real logs."""
-    noon = datetime.combine(public.last_whole_day(), time(12), tzinfo=UTC)
-    users = [UserFactory(email=f"private-reporter-{n}@example.net") for n in range(3)]
-    for n, (user, target) in enumerate(zip(users, TARGETS, strict=True)):
-        log = iptables_line(noon + timedelta(minutes=n), src=WORM, dst=target)
-        if n == 0:
-            log += iptables_line(noon, src=NEIGHBOUR, dst=target, dpt=3389)
-        submit(user, text=log)
-    port_counts.refresh()
-    return users
 
 
 def pages(client):
