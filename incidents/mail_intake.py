@@ -174,12 +174,18 @@ def _logs(message: EmailMessage) -> list[tuple[str, bytes]]:
     return logs
 
 
+def _text(value) -> str:
+    """A header as PostgreSQL can store it: encoded words may decode to NUL, and
+    raw 8-bit bytes come out of the parser as lone surrogates."""
+    return str(value).replace("\x00", "").encode("utf-8", errors="replace").decode("utf-8")
+
+
 def _ledger(message, digest, size, user, outcome, reason) -> InboundMail:
     return InboundMail.objects.create(
         digest=digest,
-        message_id=str(message.get("Message-ID", ""))[:255],
-        sender=parseaddr(str(message.get("From", "")))[1][:254],
-        subject=str(message.get("Subject", ""))[:255],
+        message_id=_text(message.get("Message-ID", ""))[:255],
+        sender=_text(parseaddr(str(message.get("From", "")))[1])[:254],
+        subject=_text(message.get("Subject", ""))[:255],
         size=size,
         user=user,
         outcome=outcome,
@@ -200,7 +206,9 @@ def _refuse(message, digest, size, user, reason: str) -> Outcome:
     if outcome.status == "duplicate":
         return outcome
     sender = parseaddr(str(message.get("From", "")))[1].lower()
-    if sender and not _is_automated(message, sender):
+    # Only to something that can be an address (RFC 5321 caps it at 254): a From
+    # of garbage cannot be answered, nor stored in RejectionNotice.sender.
+    if "@" in sender and len(sender) <= 254 and not _is_automated(message, sender):
         _reply_once_a_day(message, sender, reason)
     return outcome
 

@@ -27,6 +27,14 @@ def _limit_message(size: int) -> str:
     )
 
 
+def _file_name(name: str) -> str:
+    """What is shown of a file's name: the part after any path (a mail attachment's name is
+    whatever the sender wrote), without NUL and control characters, which PostgreSQL refuses
+    or a page would show as garbage."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in name if c.isprintable()).encode("utf-8", errors="replace").decode("utf-8")[:255]
+
+
 def submission_create(
     *,
     user,
@@ -69,7 +77,7 @@ def submission_create(
         submission = Submission(
             user=user,
             channel=channel,
-            name=(name or "pasted text")[:255],
+            name=_file_name(name) or "pasted text",
             declared_format=declared_format,
             timezone=timezone or user.timezone,
             raw_size=stored_size,
