@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench bench-ingest bench-report system-test-deps
+.PHONY: run test lint bench bench-ingest bench-report system-test-deps fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,10 @@ bench-ingest: $(VENV)/.installed
 # Builds a 10M-event database on first use (a few minutes, about 2 GB), then reuses it.
 bench-report: $(VENV)/.installed
 	$(PY) bench/report.py
+
+# Long fuzz runs (tests/incidents/fuzz with the "long" hypothesis profile, then atheris
+# for FUZZ_SECONDS a target); prints the inputs tried per target as name: value lines.
+# FUZZ_EXAMPLES (default 5000) inputs per hypothesis target; failures kept under var/hypothesis.
+fuzz: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[fuzz]" || echo "atheris did not install: hypothesis only"
+	$(PY) fuzz/run.py

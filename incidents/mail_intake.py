@@ -158,7 +158,9 @@ def _logs(message: EmailMessage) -> list[tuple[str, bytes]]:
                 limit = settings.MAIL_MAX_ATTACHMENT_BYTES // (1024 * 1024)
                 raise _Refused(f"the attachment {filename or ''} is larger than the {limit} MB limit")
             if data.strip():
-                logs.append((filename or subject, data))
+                # The name only, as for an upload: a sender may write "../../x" or "C:\\logs\\fw.log".
+                name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+                logs.append((name or subject, data))
         elif part.get_content_type() == "text/plain":
             try:
                 text = part.get_content()

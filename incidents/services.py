@@ -28,10 +28,9 @@ def _limit_message(size: int) -> str:
 
 
 def _file_name(name: str) -> str:
-    """What is shown of a file's name: the part after any path (a mail attachment's name is
-    whatever the sender wrote), without NUL and control characters, which PostgreSQL refuses
-    or a page would show as garbage."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    """A submission's name as it can be stored and shown: a mail's subject or attachment name
+    is whatever the sender wrote, and NUL (PostgreSQL refuses it), control characters and
+    lone surrogates (from raw 8-bit headers) are dropped."""
     return "".join(c for c in name if c.isprintable()).encode("utf-8", errors="replace").decode("utf-8")[:255]
 
 

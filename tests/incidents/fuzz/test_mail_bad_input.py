@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from incidents.mail_intake import receive_mail
 from incidents.models import InboundMail, RejectionNotice, Submission
 from tests.factories import UserFactory
-from tests.incidents.conftest import iptables_line
+from tests.incidents.conftest import iptables_line, mail_message
 from tests.processes import ROOT, child_env
 
 from .counting import heavy, tried
@@ -188,3 +188,11 @@ def test_a_from_that_is_no_address_is_refused_without_a_reply():
     outcome = receive_mail(b"From: " + b"x" * 300 + b"\r\nTo: submit@localhost\r\nSubject: logs\r\n\r\nbody\r\n")
     assert outcome.status == "rejected"
     assert not RejectionNotice.objects.exists() and not Submission.objects.exists()
+
+
+def test_an_attachment_name_loses_its_path_and_a_subject_keeps_its_slashes(recent):
+    user = UserFactory()
+    attachments = [("../../etc/fw.log", b"x\n"), ("C:\\logs\\fw2.log", b"y\n")]
+    raw = mail_message(user, subject="fw logs 11/22", body=iptables_line(recent), attachments=attachments)
+    outcome = receive_mail(raw)
+    assert sorted(s.name for s in outcome.submissions) == ["fw logs 11/22", "fw.log", "fw2.log"]
