@@ -60,7 +60,7 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
         limit = settings.MAIL_MAX_BYTES // (1024 * 1024)
         return _refuse(headers, digest, size, None, f"the message is larger than the {limit} MB limit")
     message = BytesParser(policy=policy.default).parsebytes(raw)
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    sender = _text(parseaddr(str(message.get("From", "")))[1]).lower()
     # Answers to abuse reports come first: bounces and auto-replies are exactly what they may be.
     from reports.responses import record, report_for
 
@@ -207,7 +207,7 @@ def _refuse(message, digest, size, user, reason: str) -> Outcome:
     outcome = _record(message, digest, size, user, InboundMail.Outcome.REJECTED, reason)
     if outcome.status == "duplicate":
         return outcome
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    sender = _text(parseaddr(str(message.get("From", "")))[1]).lower()
     # Only to something that can be an address (RFC 5321 caps it at 254): a From
     # of garbage cannot be answered, nor stored in RejectionNotice.sender.
     if "@" in sender and len(sender) <= 254 and not _is_automated(message, sender):

@@ -196,3 +196,11 @@ def test_an_attachment_name_loses_its_path_and_a_subject_keeps_its_slashes(recen
     raw = mail_message(user, subject="fw logs 11/22", body=iptables_line(recent), attachments=attachments)
     outcome = receive_mail(raw)
     assert sorted(s.name for s in outcome.submissions) == ["fw logs 11/22", "fw.log", "fw2.log"]
+
+
+def test_a_sender_that_decodes_to_nul_is_looked_up_without_a_database_error(sender, recent):
+    # Found by the fuzzer: the look-up of a verified address with NUL in it raised DataError,
+    # which ingest_mail reports as a temporary failure (exit 75): retried for ever.
+    raw = f"From: =??Q?=00\r\nTo: {sender.submit_address}\r\n\r\n{iptables_line(recent)}".encode()
+    assert receive_mail(raw).status == "ignored"  # no sender left: as if there were no From
+    assert not Submission.objects.exists()
