@@ -16,10 +16,14 @@ def hypothesis_suite() -> int:
     env = {**os.environ, "FUZZ_PROFILE": "long"}
     command = [sys.executable, "-m", "pytest", "tests/incidents/fuzz", "-q", "-p", "no:cacheprovider"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    counts = re.findall(r"^([\w.]+): (\d+)$", result.stdout, re.MULTILINE)
+    counts = re.findall(r"^([\w.-]+): (\d+)$", result.stdout, re.MULTILINE)
     for name, value in counts:
         print(f"hypothesis.{name}: {value}")
-    print(result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:])
+    for line in result.stdout.splitlines():
+        if line.startswith("FAILED") or re.match(r"\d+ (passed|failed)", line):
+            print(line)  # the failing example is kept under var/hypothesis/examples and tried first next time
+    if not result.stdout.strip():
+        print(result.stderr[-2000:])
     return result.returncode
 
 
