@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint audit bench bench-ingest bench-report bench-blocklist bench-load bench-web bench-public system-test-deps
+.PHONY: run test lint audit fuzz bench bench-ingest bench-report bench-blocklist bench-load bench-web bench-public system-test-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,3 +67,10 @@ bench-load: $(VENV)/.installed
 bench-web: $(VENV)/.installed
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/web.py
+
+# Long fuzz runs (tests/incidents/fuzz with the "long" hypothesis profile, then atheris
+# for FUZZ_SECONDS a target); prints the inputs tried per target as name: value lines.
+# FUZZ_EXAMPLES (default 5000) inputs per hypothesis target; failures kept under var/hypothesis.
+fuzz: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[fuzz]" || echo "atheris did not install: hypothesis only"
+	$(PY) fuzz/run.py

@@ -64,7 +64,7 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
         limit = settings.MAIL_MAX_BYTES // (1024 * 1024)
         return _refuse(headers, digest, size, None, f"the message is larger than the {limit} MB limit")
     message = BytesParser(policy=policy.default).parsebytes(raw)
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    sender = _text(parseaddr(str(message.get("From", "")))[1]).lower()
     # Answers to abuse reports come first: bounces and auto-replies are exactly what they may be.
     from reports.responses import record, report_for
 
@@ -164,7 +164,9 @@ def _logs(message: EmailMessage) -> list[tuple[str, bytes]]:
                 limit = settings.MAIL_MAX_ATTACHMENT_BYTES // (1024 * 1024)
                 raise _Refused(f"the attachment {filename or ''} is larger than the {limit} MB limit")
             if data.strip():
-                logs.append((filename or subject, data))
+                # The name only, as for an upload: a sender may write "../../x" or "C:\\logs\\fw.log".
+                name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+                logs.append((name or subject, data))
         elif part.get_content_type() == "text/plain":
             try:
                 text = part.get_content()
@@ -180,12 +182,18 @@ def _logs(message: EmailMessage) -> list[tuple[str, bytes]]:
     return logs
 
 
+def _text(value) -> str:
+    """A header as PostgreSQL can store it: encoded words may decode to NUL, and
+    raw 8-bit bytes come out of the parser as lone surrogates."""
+    return str(value).replace("\x00", "").encode("utf-8", errors="replace").decode("utf-8")
+
+
 def _ledger(message, digest, size, user, outcome, reason) -> InboundMail:
     return InboundMail.objects.create(
         digest=digest,
-        message_id=str(message.get("Message-ID", ""))[:255],
-        sender=parseaddr(str(message.get("From", "")))[1][:254],
-        subject=redact_subject(str(message.get("Subject", "")))[:255],
+        message_id=_text(message.get("Message-ID", ""))[:255],
+        sender=_text(parseaddr(str(message.get("From", "")))[1])[:254],
+        subject=_text(redact_subject(str(message.get("Subject", ""))))[:255],
         size=size,
         user=user,
         outcome=outcome,
@@ -205,8 +213,10 @@ def _refuse(message, digest, size, user, reason: str) -> Outcome:
     outcome = _record(message, digest, size, user, InboundMail.Outcome.REJECTED, reason)
     if outcome.status == "duplicate":
         return outcome
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
-    if sender and not _is_automated(message, sender):
+    sender = _text(parseaddr(str(message.get("From", "")))[1]).lower()
+    # Only to something that can be an address (RFC 5321 caps it at 254): a From
+    # of garbage cannot be answered, nor stored in RejectionNotice.sender.
+    if "@" in sender and len(sender) <= 254 and not _is_automated(message, sender):
         _reply_once_a_day(message, sender, reason)
     return outcome
 

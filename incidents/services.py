@@ -33,6 +33,13 @@ def check_size(size: int) -> None:
         raise SubmissionTooLarge(_limit_message(size))
 
 
+def _file_name(name: str) -> str:
+    """A submission's name as it can be stored and shown: a mail's subject or attachment name
+    is whatever the sender wrote, and NUL (PostgreSQL refuses it), control characters and
+    lone surrogates (from raw 8-bit headers) are dropped."""
+    return "".join(c for c in name if c.isprintable()).encode("utf-8", errors="replace").decode("utf-8")[:255]
+
+
 def submission_create(
     *,
     user,
@@ -74,7 +81,7 @@ def submission_create(
         submission = Submission(
             user=user,
             channel=channel,
-            name=(name or "pasted text")[:255],
+            name=_file_name(name) or "pasted text",
             declared_format=declared_format,
             timezone=timezone or user.timezone,
             raw_size=stored_size,

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +21,10 @@ def submission_new(request):
     if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES + 65536:
         form = SubmissionForm(user=request.user)
         limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-        form.add_error(None, f"The upload is larger than the limit of {limit} MB. Compress it or split it into parts.")
+        # The form is unbound (the body is never read) and add_error needs cleaned data: set the error itself.
+        form.errors[NON_FIELD_ERRORS] = form.error_class(
+            [f"The upload is larger than the limit of {limit} MB. Compress it or split it into parts."]
+        )
         return render(request, "incidents/submission_new.html", {"form": form}, status=413)
     form = SubmissionForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
