@@ -183,6 +183,12 @@ MATRIX: dict[str, Row] = {
     "api:dshield-log": Row(
         anon=401, owner=401, method="POST", csrf_exempt="DShield clients sign each request (HMAC header), no cookies"
     ),
+    "api:public-ip": public(args=lambda w: {"ip": "203.0.113.5"}),
+    "api:public-port": public(args=lambda w: {"protocol": "tcp", "port": 22}),
+    "api:public-port-portless": public(args=lambda w: {"protocol": "icmp"}),
+    "api:public-subnet": public(args=lambda w: {"network": "203.0.113.0", "prefix": 24}),
+    "api:public-top": public(),
+    "api:public-blocklist": public(),
     "api:schema": public(csrf_exempt=READS_NO_COOKIES),
     "api:docs": public(csrf_exempt=READS_NO_COOKIES),
     "api:redoc": public(csrf_exempt=READS_NO_COOKIES),
