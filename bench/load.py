@@ -151,7 +151,7 @@ def main() -> None:
         SITE_URL=f"http://{HOST}:{PORT}",
         LOG_LEVEL="WARNING",
         # The load is the point here: per-user limits would turn it into 429s.
-        RATE_UPLOAD="100000/m",
+        RATE_SUBMISSION="100000/m",
         API_RATE_USER="100000/minute",
         API_RATE_SUBMISSIONS="100000/minute",
     )
