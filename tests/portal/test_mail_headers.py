@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from incidents.mail_intake import confirm, receive_mail
 from incidents.models import Submission
+from portal import outbox
 from portal.mail_headers import header_address, header_addresses, header_text
 from reports import bulk, fightback
 from reports.models import AbuseReport, BulkArrangement, NetworkContact
@@ -48,6 +49,7 @@ def test_a_mailed_subject_with_an_encoded_line_break_is_folded_in_the_reply():
     )
     outcome = receive_mail(raw)
     assert outcome.status == "rejected"
+    assert outbox.deliver() == 1
     assert len(mail.outbox) == 1
     headers = sent_headers(mail.outbox[0])
     assert "bcc" not in headers
@@ -62,6 +64,7 @@ def test_a_file_name_with_line_breaks_stays_in_the_body_of_the_confirmation():
         reply_to=user.email, status=Submission.Status.DONE, accepted=3,
     )  # fmt: skip
     assert confirm(submission)
+    assert outbox.deliver() == 1
     headers = sent_headers(mail.outbox[0])
     assert "bcc" not in headers
     assert mail.outbox[0].recipients() == [user.email]
@@ -75,6 +78,7 @@ def test_a_reply_address_with_a_line_break_is_not_answered_and_nothing_crashes()
         status=Submission.Status.DONE,
     )  # fmt: skip
     confirm(submission)
+    assert outbox.deliver() == 0  # nothing was queued for that address
     assert mail.outbox == []
 
 
@@ -83,6 +87,7 @@ def test_an_abuse_address_with_a_line_break_fails_that_report_only():
     contact = NetworkContact.objects.create(asn=64510, abuse_emails=[f"abuse@example.org\r\n{INJECTED}"])
     report = AbuseReport.objects.create(source_ip="203.0.113.9", contact=contact, first_event=now, last_event=now)
     assert fightback.send(report.pk) is False
+    assert outbox.deliver() == 0
     report.refresh_from_db()
     assert report.state == AbuseReport.State.FAILED
     assert mail.outbox == []
