@@ -164,7 +164,8 @@ def _stage(cursor, copy_sql: str, submission: Submission, event_filter: EventFil
         copy = copying.enter_context(cursor.copy(copy_sql))
         progress_at = PROGRESS_EVERY
         for chunk in data:
-            copy.write(chunk)
+            if chunk:
+                copy.write(chunk)
             if counts.staged >= progress_at:
                 _report_progress(submission, raw, counts)
                 progress_at = counts.staged + PROGRESS_EVERY

@@ -91,36 +91,53 @@ class Batch:
 
 class _ChunkStager:
     """Runs in each helper: one chunk of lines to COPY bytes, counts and
-    partial rollups. The writer (and its repeat window) lives as long as the
-    helper, which takes chunks in increasing order."""
+    rejections. The writer (and its repeat window) and the partial rollups
+    live as long as the helper, which takes chunks in increasing order: a
+    source seen in many chunks is one rollup row, handed over when the
+    rollups fill up or the log ends (``hand_over``), not one per chunk."""
 
     def __init__(self, log: LogChunks, writer: _RowWriter, with_rollup: bool):
-        self.log, self.writer, self.with_rollup = log, writer, with_rollup
+        self.log, self.writer = log, writer
+        self.rollup = _Rollup() if with_rollup else None
+        writer.add_to_rollup = self.rollup.add if with_rollup else None
 
-    def __call__(self, first: int, block: bytes) -> Batch:
+    def __call__(self, step: str, *args):
+        return getattr(self, step)(*args)
+
+    def stage(self, first: int, block: bytes) -> Batch:
         lines = split_lines(block)
         counts = Counts(too_long=mark_too_long(lines, first, self.log.max_chars))
-        rollup = _Rollup() if self.with_rollup else None
         writer = self.writer
-        writer.add_to_rollup = rollup.add if rollup is not None else None
         writer.filtered, writer.filtered_by = 0, {}
         text = "".join(copy_text(self.log.results(lines, first), writer, counts, rows_at_once=len(lines) + 1))
         counts.filtered, counts.filtered_by = writer.filtered, writer.filtered_by
-        return Batch(text.encode(), counts, rollup.rows if rollup is not None else None)
+        return Batch(text.encode(), counts, self.hand_over() if self.rollup and self.rollup.full() else None)
+
+    def hand_over(self) -> dict | None:
+        if self.rollup is None:
+            return None
+        rows, self.rollup.rows, self.rollup.targets = self.rollup.rows, {}, 0
+        return rows
 
 
 def staged_in_parallel(
     log: LogChunks, writer: _RowWriter, counts: Counts, rollup: _Rollup | None, db_socket: int
 ) -> Iterator[bytes]:
     """COPY data of the log's chunks, in order, from helper processes;
-    ``counts`` and ``rollup`` take in each chunk's as it comes."""
+    ``counts`` and ``rollup`` take in each chunk's as it comes. Which targets
+    a sweeping source's rollup keeps past TARGETS_KEPT may differ from one
+    process reading in order; how many never does."""
     stager = _ChunkStager(log, writer, rollup is not None)
     with ChunkPool(stager, log.processes, owner_fds=(db_socket,)) as pool:
-        for batch in pool.map(log.numbered()):
+        for batch in pool.map(("stage", *item) for item in log.numbered()):
             counts.absorb(batch.counts)
-            if rollup is not None:
+            if batch.rollup:
                 rollup.merge(batch.rollup)
             yield batch.copy
+        for rows in pool.each("hand_over"):
+            if rows:
+                rollup.merge(rows)
+                yield b""  # lets the caller spill the rollups before more come
 
 
 def staged_in_order(log: LogChunks, declared_format: str, writer: _RowWriter, counts: Counts, rows_at_once: int):

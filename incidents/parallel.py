@@ -115,6 +115,16 @@ class ChunkPool:
                 raise HelperFailed(f"a parser process failed:\n{value}")
             yield value
 
+    def each(self, *args) -> list:
+        """``work(*args)`` once in every helper (after ``map``): what each holds."""
+        for tasks in self.tasks:
+            tasks.put(args)
+        answers = [self._result(i) for i in range(len(self.helpers))]
+        for ok, value in answers:
+            if not ok:
+                raise HelperFailed(f"a parser process failed:\n{value}")
+        return [value for _, value in answers]
+
     def _result(self, i: int):
         pipe, helper = self.results[i], self.helpers[i]
         while not pipe.poll(POLL_SECONDS):
