@@ -26,6 +26,9 @@ from .parsers import ParseContext, Parser, detect, get_parser
 # in page faults on memory freed and mapped again for every chunk.
 CHUNK_BYTES = 1024 * 1024
 SAMPLE_LINES = 200  # what parse_lines recognises a format from
+# A helper hands its partial rollups over at this share of the worker's
+# bound, so the worker's own (merged, then spilled) stay within the bound.
+HELPER_ROLLUP_SHARE = 4
 
 
 class LogChunks:
@@ -111,7 +114,8 @@ class _ChunkStager:
         writer.filtered, writer.filtered_by = 0, {}
         text = "".join(copy_text(self.log.results(lines, first), writer, counts, rows_at_once=len(lines) + 1))
         counts.filtered, counts.filtered_by = writer.filtered, writer.filtered_by
-        return Batch(text.encode(), counts, self.hand_over() if self.rollup and self.rollup.full() else None)
+        full = self.rollup is not None and self.rollup.full(HELPER_ROLLUP_SHARE)
+        return Batch(text.encode(), counts, self.hand_over() if full else None)
 
     def hand_over(self) -> dict | None:
         if self.rollup is None:

@@ -6,7 +6,7 @@ and the parser processes that each take a chunk of it (``ingest_chunks``).
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from .models import SourceDay, Submission
 from .parsers import ParsedEvent, Rejection
@@ -73,9 +73,9 @@ class _Rollup:
         self.targets = 0
         self.spills = 0
 
-    def add(self, e: ParsedEvent) -> None:
+    def add(self, e: ParsedEvent, day) -> None:
         t = e.time
-        key = (t.date(), e.source_ip, e.protocol, e.target_port)
+        key = (day, e.source_ip, e.protocol, e.target_port)
         row = self.rows.get(key)
         if row is None:
             # Most keys see one target: keep it as a string until a second comes.
@@ -122,8 +122,9 @@ class _Rollup:
                     targets[target] = None
                     self.targets += 1
 
-    def full(self) -> bool:
-        return len(self.rows) >= self.MAX_KEYS or self.targets >= self.MAX_TARGETS
+    def full(self, share: int = 1) -> bool:
+        """Past the bound, or past 1/share of it."""
+        return len(self.rows) * share >= self.MAX_KEYS or self.targets * share >= self.MAX_TARGETS
 
     def lines(self) -> Iterator[str]:
         for (day, source, protocol, port), (events, first, last, targets) in self.rows.items():
@@ -145,7 +146,8 @@ class _RowWriter:
         self.seen: set[tuple] = set()
         self.filtered = 0
         self.filtered_by: dict[tuple, int] = {}  # (day, reason) -> events, for FilteredDay
-        self.stamps: dict[datetime, str] = {}  # logs repeat seconds; isoformat() is not cheap
+        # Logs repeat seconds; isoformat() and date() are not cheap.
+        self.stamps: dict[datetime, tuple[str, date]] = {}
 
     def row(self, e: ParsedEvent) -> str | None:
         # Called for every event: locals instead of repeated attribute look-ups.
@@ -157,24 +159,24 @@ class _RowWriter:
         if len(seen) >= DEDUPE_WINDOW:
             seen.clear()
         seen.add(key)
-        reason = self.reason(e)
-        if reason:
-            self.filtered += 1
-            key = (t.date(), reason)
-            self.filtered_by[key] = self.filtered_by.get(key, 0) + e.count
-        elif self.add_to_rollup is not None:
-            self.add_to_rollup(e)
         stamp = self.stamps.get(t)
         if stamp is None:
             if len(self.stamps) > 100_000:
                 self.stamps.clear()
-            stamp = self.stamps[t] = t.isoformat()
+            stamp = self.stamps[t] = (t.isoformat(), t.date())
+        reason = self.reason(e)
+        if reason:
+            self.filtered += 1
+            key = (stamp[1], reason)
+            self.filtered_by[key] = self.filtered_by.get(key, 0) + e.count
+        elif self.add_to_rollup is not None:
+            self.add_to_rollup(e, stamp[1])
         if sp is None:
             sp = NULL
         if tp is None:
             tp = NULL
         return (
-            f"{self.prefix}{stamp}{self.middle}{source}\t{sp}\t{target}\t{tp}\t"
+            f"{self.prefix}{stamp[0]}{self.middle}{source}\t{sp}\t{target}\t{tp}\t"
             f"{protocol}\t{e.tcp_flags}\t{e.count}\t{reason}\n"
         )
 
