@@ -16,7 +16,7 @@ statement from exactly the rows this submission added.
 
 import itertools
 import logging
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from datetime import UTC, timedelta
 
 import psycopg
@@ -155,12 +155,16 @@ def _stage(cursor, copy_sql: str, submission: Submission, event_filter: EventFil
         submission.raw.open("rb") as raw,
         open_binary(raw, settings.LOG_MAX_UNCOMPRESSED_BYTES) as binary,
         ExitStack() as copying,
+        ExitStack() as parsing,
     ):
         log = LogChunks(binary, ctx, submission.declared_format)
         if log.parallel:
             data = staged_in_parallel(log, writer, counts, rollup, cursor.connection.fileno())
         else:
             data = staged_in_order(log, submission.declared_format, writer, counts, COPY_CHUNK)
+        # Closed on the way out even when COPY fails (a repeat: the merge
+        # path follows), so the parser processes are gone before it starts.
+        parsing.enter_context(closing(data))
         copy = copying.enter_context(cursor.copy(copy_sql))
         progress_at = PROGRESS_EVERY
         for chunk in data:

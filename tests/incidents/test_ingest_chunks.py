@@ -174,3 +174,18 @@ def test_parselog_in_chunks_prints_what_one_process_prints(tmp_path, recent, set
     alone, chunked = parselog(path, 1), parselog(path, 2)
     assert alone[1].count(b"\nline ") > 100  # rejected lines, with their numbers
     assert alone == chunked
+
+
+def test_a_resent_log_parsed_in_chunks_counts_nothing_twice(submit, recent, settings, monkeypatch):
+    log = mixed_log(iptables_line, recent, settings)
+    monkeypatch.setattr(ingest_chunks, "CHUNK_BYTES", CHUNK)
+    settings.INGEST_PARSE_PROCESSES = 2
+    user = UserFactory()
+    first = submit(user, text=log)
+    assert is_chunked(log, settings)
+    second = submit(user, text=log)  # the fast path's COPY meets the stored rows: the merge path
+    assert first.accepted > 300
+    assert (second.accepted, second.filtered, second.rejected) == (0, 0, first.rejected)
+    assert second.duplicate == first.accepted + first.filtered + first.duplicate
+    assert Event.objects.filter(reporter=user).count() == first.accepted + first.filtered
+    assert sum(SourceDay.objects.filter(reporter=user).values_list("events", flat=True)) == first.accepted
