@@ -45,6 +45,8 @@ def _serve(work: Callable, tasks, results, owner: int, inherited: list[int]) -> 
     while True:
         try:
             item = tasks.get(timeout=POLL_SECONDS)
+        except (EOFError, OSError):  # the owner died, maybe halfway through a chunk
+            os._exit(0)
         except queue.Empty:
             if os.getppid() != owner:
                 # Not a normal exit, which would wait on queue threads that
@@ -80,7 +82,10 @@ class ChunkPool:
         gc.freeze()
         try:
             for i, (_, writer) in enumerate(pipes):
+                # The write ends of the task queues too: a helper holding one
+                # would wait forever on a chunk its killed owner half wrote.
                 inherited = [*owner_fds, *(r.fileno() for r in self.results)]
+                inherited += [tasks._writer.fileno() for tasks in self.tasks]
                 inherited += [w.fileno() for j, (_, w) in enumerate(pipes) if j != i]
                 helper = context.Process(
                     target=_serve, args=(work, self.tasks[i], writer, os.getpid(), inherited), daemon=True

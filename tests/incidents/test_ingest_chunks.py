@@ -189,3 +189,15 @@ def test_a_resent_log_parsed_in_chunks_counts_nothing_twice(submit, recent, sett
     assert second.duplicate == first.accepted + first.filtered + first.duplicate
     assert Event.objects.filter(reporter=user).count() == first.accepted + first.filtered
     assert sum(SourceDay.objects.filter(reporter=user).values_list("events", flat=True)) == first.accepted
+
+
+def test_parser_processes_of_a_killed_worker_exit(submit, recent):
+    user = UserFactory()
+    log = "".join(iptables_line(recent - timedelta(seconds=i % 3600), spt=1024 + i % 60000) for i in range(100_000))
+    sub = submit(user, text=log, run=False)
+    child = run_python(f"from incidents.ingest import ingest_submission; ingest_submission({sub.pk})")
+    helpers = wait_for(lambda: children(child.pid), process=child)
+    wait_for(lambda: (cache.get(progress_key(sub.pk)) or {}).get("lines", 0) > 0, process=child)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=15)
