@@ -190,11 +190,21 @@ def _report_progress(submission, raw, counts: Counts):
         position = raw.tell()
     except (OSError, ValueError):
         position = 0
-    cache.set(
+    _cache_quietly(
+        cache.set,
         progress_key(submission.pk),
         {"bytes": position, "total": submission.raw_size, "lines": counts.lines},
         timeout=3600,
     )
+
+
+def _cache_quietly(operation, *args, **kwargs) -> None:
+    """Progress is a courtesy to the submission page: a cache (Redis) that is
+    down must not fail, or roll back, the ingest itself."""
+    try:
+        operation(*args, **kwargs)
+    except Exception:  # the cache backend's connection errors have no common base
+        log.warning("progress not recorded: cache unavailable", exc_info=True)
 
 
 def _claim(submission_id: int) -> bool:
@@ -234,7 +244,7 @@ def ingest_submission(submission_id: int) -> Submission | None:
     except (LogFileError, UnknownFormat) as exc:
         _fail(submission_id, str(exc))
     finally:
-        cache.delete(progress_key(submission_id))
+        _cache_quietly(cache.delete, progress_key(submission_id))
     return Submission.objects.get(pk=submission_id)
 
 

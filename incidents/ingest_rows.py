@@ -34,9 +34,9 @@ class Counts:
     def reject(self, rejection: Rejection):
         self.rejected += 1
         if len(self.rejected_lines) < Submission.MAX_REJECTED_KEPT:
-            self.rejected_lines.append(
-                {"line": rejection.lineno, "reason": rejection.reason, "text": rejection.line[:300]}
-            )
+            # PostgreSQL's jsonb cannot hold NUL (a UTF-16 or binary log is full of them).
+            reason, text = rejection.reason.replace("\x00", "\ufffd"), rejection.line[:300].replace("\x00", "\ufffd")
+            self.rejected_lines.append({"line": rejection.lineno, "reason": reason, "text": text})
 
     def absorb(self, other: "Counts") -> None:
         """Add the counts of the next chunk of the same log."""

@@ -8,16 +8,34 @@ zip or gzip bomb stops at LOG_MAX_UNCOMPRESSED_BYTES) and so is a single line
 
 import gzip
 import io
+import lzma
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 GZIP_MAGIC = b"\x1f\x8b"
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member's header; an empty archive's end record
 
 
 class LogFileError(ValueError):
     """The file as a whole cannot be read; the message is for the user."""
+
+
+# What a damaged gzip or zip raises while it is opened or read: zlib and lzma
+# errors are not OSErrors, and zipfile adds its own and some built-in ones.
+DAMAGED = (
+    EOFError,
+    OSError,  # gzip.BadGzipFile, and bz2's errors
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,  # a compression method or zip version zipfile lacks
+    RuntimeError,  # an encrypted member
+    ValueError,  # a seek to a negative offset from a damaged header
+    IndexError,  # a member name of length 0 in a damaged directory
+)
 
 
 class _CappedReader(io.RawIOBase):
@@ -31,9 +49,14 @@ class _CappedReader(io.RawIOBase):
         data = self.stream.read(len(buffer))
         self.count += len(data)
         if self.count > self.limit:
-            raise LogFileError(f"the log is larger than {self.limit // (1024 * 1024)} MB once unpacked")
+            raise LogFileError(f"the log is larger than {_size(self.limit)} once unpacked")
         buffer[: len(data)] = data
         return len(data)
+
+
+def _size(limit: int) -> str:
+    # A limit under a megabyte (a test's, or a small deployment's) must not read as "0 MB".
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
 
 
 def kind_of(head: bytes) -> str:
@@ -55,12 +78,16 @@ def open_binary(raw, max_bytes: int):
     elif kind == "zip":
         try:
             archive = zipfile.ZipFile(raw)
-        except zipfile.BadZipFile as exc:
-            raise LogFileError(f"the zip file is damaged ({exc})") from None
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) != 1:
-            raise LogFileError(f"the zip file holds {len(members)} files; send one log per zip")
-        stream = archive.open(members[0])
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                raise LogFileError(f"the zip file holds {len(members)} files; send one log per zip")
+            stream = archive.open(members[0])
+        except LogFileError:
+            raise
+        except DAMAGED as exc:
+            # A damaged directory or member header, a method or version zipfile cannot unpack, or an
+            # encrypted member (RuntimeError) are all reported the same way.
+            raise LogFileError(f"the zip file is damaged or cannot be unpacked ({exc})") from None
     else:
         stream = raw
     yield io.BufferedReader(_CappedReader(stream, max_bytes), buffer_size=1024 * 1024)
@@ -69,7 +96,7 @@ def open_binary(raw, max_bytes: int):
 # Lines are read a block at a time and split in bulk: per-line readline()
 # through a text wrapper cost more than parsing the line did.
 BLOCK_BYTES = 1024 * 1024
-_DAMAGED = (EOFError, zipfile.BadZipFile, gzip.BadGzipFile, OSError)
+BOM = b"\xef\xbb\xbf"  # Windows tools write one; it is not part of the first line
 
 
 def _cut(data: bytes) -> int:
@@ -88,9 +115,11 @@ def line_blocks(binary, max_chars: int, size: int = BLOCK_BYTES) -> Iterator[byt
     dropped, so memory stays bounded by the block size.
     """
     cap = 4 * max_chars + 4  # bytes: surely more than max_chars characters
-    carry, skipping = b"", False
+    carry, skipping, first = b"", False, True
     try:
         while data := binary.read(size):
+            if first:
+                data, first = data.removeprefix(BOM), False
             if skipping:
                 ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
                 if not ends:
@@ -104,7 +133,9 @@ def line_blocks(binary, max_chars: int, size: int = BLOCK_BYTES) -> Iterator[byt
             if len(carry) > cap:
                 yield carry[:cap] + b"\n"
                 carry, skipping = b"", True
-    except _DAMAGED as exc:
+    except LogFileError:
+        raise  # the unpacked size limit: its own message
+    except DAMAGED as exc:
         raise LogFileError(f"the compressed file is damaged or cut short ({exc})") from None
     if carry and not skipping:
         yield carry
@@ -135,13 +166,13 @@ def split_lines(block: bytes) -> list[str]:
 
 
 def mark_too_long(lines: list[str], first: int, max_chars: int) -> list[int]:
-    """Blank out overlong lines in place; return their numbers (``first`` is
-    the number of ``lines[0]``)."""
-    if max(map(len, lines), default=0) < max_chars:
+    """Blank out overlong lines in place (longer than ``max_chars`` without
+    their line end); return their numbers (``first`` is the number of ``lines[0]``)."""
+    if max(map(len, lines), default=0) <= max_chars:
         return []
     numbers = []
     for i, line in enumerate(lines):
-        if len(line) >= max_chars and len(line.rstrip("\r\n")) >= max_chars:
+        if len(line) > max_chars and len(line.rstrip("\r\n")) > max_chars:
             numbers.append(first + i)
             lines[i] = "\n"
     return numbers

@@ -17,6 +17,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
@@ -28,8 +29,11 @@ from django.core.mail import EmailMessage as OutgoingMail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.models import User
+from portal import outbox
+from portal.mail_headers import header_address, header_text
+from portal.models import OutboundMail, User
 
+from .dshield_client import redact_subject, subject_options
 from .models import InboundMail, RejectionNotice, Submission
 from .services import SubmissionTooLarge, submission_create
 
@@ -60,7 +64,7 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
         limit = settings.MAIL_MAX_BYTES // (1024 * 1024)
         return _refuse(headers, digest, size, None, f"the message is larger than the {limit} MB limit")
     message = BytesParser(policy=policy.default).parsebytes(raw)
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    sender = _text(parseaddr(str(message.get("From", "")))[1]).lower()
     # Answers to abuse reports come first: bounces and auto-replies are exactly what they may be.
     from reports.responses import record, report_for
 
@@ -85,8 +89,9 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
         return _refuse(message, digest, len(raw), user, str(exc))
     if not logs:
         return _refuse(message, digest, len(raw), user, "it holds no log lines in its text or attachments")
-    subject = str(message.get("Subject", ""))
-    declared = "dshield" if "FORMAT DSHIELD" in subject.upper() else ""
+    # DShield-style clients say on the subject what the lines are and their
+    # zone: "FORMAT DSHIELD USERID 123 TZ -05:00 ...".
+    options = subject_options(str(message.get("Subject", "")))
     try:
         with transaction.atomic():
             submissions = [
@@ -95,7 +100,8 @@ def receive_mail(raw: bytes, *, size: int | None = None) -> Outcome:
                     channel=Submission.Channel.MAIL,
                     fileobj=io.BytesIO(data),
                     name=name,
-                    declared_format=declared,
+                    declared_format=options.format,
+                    timezone=options.timezone,
                     reply_to=sender,
                 )
                 for name, data in logs
@@ -158,7 +164,9 @@ def _logs(message: EmailMessage) -> list[tuple[str, bytes]]:
                 limit = settings.MAIL_MAX_ATTACHMENT_BYTES // (1024 * 1024)
                 raise _Refused(f"the attachment {filename or ''} is larger than the {limit} MB limit")
             if data.strip():
-                logs.append((filename or subject, data))
+                # The name only, as for an upload: a sender may write "../../x" or "C:\\logs\\fw.log".
+                name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+                logs.append((name or subject, data))
         elif part.get_content_type() == "text/plain":
             try:
                 text = part.get_content()
@@ -174,12 +182,18 @@ def _logs(message: EmailMessage) -> list[tuple[str, bytes]]:
     return logs
 
 
+def _text(value) -> str:
+    """A header as PostgreSQL can store it: encoded words may decode to NUL, and
+    raw 8-bit bytes come out of the parser as lone surrogates."""
+    return str(value).replace("\x00", "").encode("utf-8", errors="replace").decode("utf-8")
+
+
 def _ledger(message, digest, size, user, outcome, reason) -> InboundMail:
     return InboundMail.objects.create(
         digest=digest,
-        message_id=str(message.get("Message-ID", ""))[:255],
-        sender=parseaddr(str(message.get("From", "")))[1][:254],
-        subject=str(message.get("Subject", ""))[:255],
+        message_id=_text(message.get("Message-ID", ""))[:255],
+        sender=_text(parseaddr(str(message.get("From", "")))[1])[:254],
+        subject=_text(redact_subject(str(message.get("Subject", ""))))[:255],
         size=size,
         user=user,
         outcome=outcome,
@@ -199,19 +213,16 @@ def _refuse(message, digest, size, user, reason: str) -> Outcome:
     outcome = _record(message, digest, size, user, InboundMail.Outcome.REJECTED, reason)
     if outcome.status == "duplicate":
         return outcome
-    sender = parseaddr(str(message.get("From", "")))[1].lower()
-    if sender and not _is_automated(message, sender):
+    sender = _text(parseaddr(str(message.get("From", "")))[1]).lower()
+    # Only to something that can be an address (RFC 5321 caps it at 254): a From
+    # of garbage cannot be answered, nor stored in RejectionNotice.sender.
+    if "@" in sender and len(sender) <= 254 and not _is_automated(message, sender):
         _reply_once_a_day(message, sender, reason)
     return outcome
 
 
 def _reply_once_a_day(message, sender: str, reason: str) -> None:
-    try:
-        with transaction.atomic():
-            RejectionNotice.objects.create(sender=sender, day=timezone.now().date())
-    except IntegrityError:
-        return  # already told today
-    subject = str(message.get("Subject", "")).replace("\n", " ").replace("\r", " ")[:150]
+    subject = header_text(message.get("Subject", ""), limit=150)
     body = (
         "Hello,\n\n"
         f"The message you sent to {settings.MAIL_SUBMIT_ADDRESS} could not be taken: {reason}.\n\n"
@@ -221,24 +232,37 @@ def _reply_once_a_day(message, sender: str, reason: str) -> None:
         "This notice is sent at most once a day.\n"
         f"-- {settings.SITE_NAME}\n"
     )
-    _send(sender, f"Not accepted: {subject}" if subject else "Not accepted", body, message.get("Message-ID"))
+    try:
+        # The day's notice and its mail commit together: told once, never zero times.
+        with transaction.atomic():
+            RejectionNotice.objects.create(sender=sender, day=timezone.now().date())
+            _send(
+                sender,
+                f"Not accepted: {subject}" if subject else "Not accepted",
+                body,
+                OutboundMail.Kind.REPLY,
+                message.get("Message-ID"),
+            )
+    except IntegrityError:
+        return  # already told today
 
 
-def _send(to: str, subject: str, body: str, in_reply_to=None) -> None:
+def _send(to: str, subject: str, body: str, kind: str, in_reply_to=None) -> None:
+    to = header_address(to)
+    if to is None:
+        return  # nowhere safe to answer: a forged or broken sender address
     headers = {"Auto-Submitted": "auto-replied"}
     if in_reply_to:
-        headers["In-Reply-To"] = str(in_reply_to).replace("\n", "").replace("\r", "")
-    OutgoingMail(subject=subject, body=body, to=[to], headers=headers).send()
+        headers["In-Reply-To"] = header_text(in_reply_to, limit=998)
+    outbox.queue(OutgoingMail(subject=header_text(subject), body=body, to=[to], headers=headers), kind)
 
 
 def confirm(submission: Submission) -> bool:
-    """Tell the sender of a mailed log what became of it, once."""
+    """Tell the sender of a mailed log what became of it, once: the claim
+    (``confirmed_at``) and the mail are committed together."""
     if submission.channel != Submission.Channel.MAIL or not submission.reply_to or not submission.is_finished:
         return False
     if not submission.user.mail_confirmations:
-        return False
-    claimed = Submission.objects.filter(pk=submission.pk, confirmed_at=None).update(confirmed_at=timezone.now())
-    if not claimed:
         return False
     if submission.status == Submission.Status.FAILED:
         summary = f"It could not be processed: {submission.error}. Nothing from it was stored."
@@ -254,5 +278,28 @@ def confirm(submission: Submission) -> bool:
         f"You can turn these confirmations off on your profile: {settings.SITE_URL}/profile/\n"
         f"-- {settings.SITE_NAME}\n"
     )
-    _send(submission.reply_to, f"Log received: {submission.accepted} events accepted", body)
+    with transaction.atomic():
+        claimed = Submission.objects.filter(pk=submission.pk, confirmed_at=None).update(confirmed_at=timezone.now())
+        if not claimed:
+            return False
+        _send(
+            submission.reply_to,
+            f"Log received: {submission.accepted} events accepted",
+            body,
+            OutboundMail.Kind.CONFIRMATION,
+        )
     return True
+
+
+def confirm_finished(older_than_minutes: int = 5) -> int:
+    """Confirm the mailed logs that finished without a confirmation: their
+    task was lost between the ingest's commit and ``confirm`` (the sweep)."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    finished = Submission.objects.filter(
+        channel=Submission.Channel.MAIL,
+        status__in=[Submission.Status.DONE, Submission.Status.FAILED],
+        confirmed_at=None,
+        finished_at__lt=cutoff,
+        user__mail_confirmations=True,
+    ).exclude(reply_to="")
+    return sum(confirm(s) for s in finished.select_related("user"))

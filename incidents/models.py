@@ -37,6 +37,9 @@ class Submission(models.Model):
     name = models.CharField("file name", max_length=255, blank=True)
     raw = models.FileField(upload_to="submissions/%Y/%m/%d/", max_length=255, blank=True)
     raw_size = models.BigIntegerField(default=0, help_text="Bytes as stored (compressed).")
+    raw_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the raw file was deleted after its retention period."
+    )
     declared_format = models.CharField(max_length=32, blank=True, help_text="Empty: recognise automatically.")
     detected_format = models.CharField(max_length=32, blank=True)
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
@@ -136,12 +139,14 @@ class SourceDay(models.Model):
         indexes = [
             # Covering: "how many others saw it" and a source's portal-wide
             # first and last sighting (the personal report, for each source
-            # shown) are answered from the index alone, without visiting the
-            # rows, which lie scattered across every reporter's daily uploads.
+            # shown), and a source's or a /24's events by port and day (the
+            # public IP and subnet pages) are answered from the index alone,
+            # without visiting the rows, which lie scattered across every
+            # reporter's daily uploads.
             models.Index(
                 fields=["source_ip", "day"],
-                include=["reporter", "target_port", "first_seen", "last_seen"],
-                name="source_day_source_cover",
+                include=["reporter", "protocol", "target_port", "events", "first_seen", "last_seen"],
+                name="source_day_source_events",
             ),
             models.Index(fields=["reporter", "day"], name="source_day_reporter"),
         ]
@@ -151,16 +156,32 @@ class SourceDay(models.Model):
 
 
 class PortDay(models.Model):
-    """Rollup: events on one port on one day, portal-wide (filtered left out)."""
+    """Rollup: one port on one day, portal-wide (filtered left out).
+
+    ``events`` is added to by each ingested batch, so it is always current.
+    Distinct sources and reporters cannot be added up batch by batch (a
+    source seen again is not a new one), so they are recounted from SourceDay
+    by ``incidents.port_counts.refresh`` (Celery beat, every few minutes) for
+    the rows whose ``events`` moved since the last count: ``counted_events``
+    is the events total that count saw. The database defaults let ingest's
+    upsert create rows without knowing about these columns."""
 
     pk = models.CompositePrimaryKey("day", "protocol", "target_port")
     day = models.DateField()
     protocol = models.CharField(max_length=16)
     target_port = models.IntegerField()
     events = models.BigIntegerField()
+    sources = models.BigIntegerField(db_default=0, help_text="Distinct source addresses, as of the last count.")
+    reporters = models.IntegerField(db_default=0, help_text="Distinct reporters, as of the last count.")
+    counted_events = models.BigIntegerField(db_default=0, help_text="The events the last count saw.")
 
     class Meta:
         db_table = "incidents_port_day"
+        indexes = [
+            # A port's history (the public port page, the anomaly baseline)
+            # reads one port over many days; the key starts with the day.
+            models.Index(fields=["protocol", "target_port", "day"], name="port_day_port"),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.target_port}/{self.protocol}"

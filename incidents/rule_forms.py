@@ -44,7 +44,8 @@ class UserRuleForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not data.get("reason") and data.get("kind"):
-            self.instance.reason = self._describe(data)
+            # Into cleaned_data: the instance is built from it after clean().
+            data["reason"] = self._describe(data)
         return data
 
     @staticmethod

@@ -1,25 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection, transaction
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import rules
 from .models import FilterRule
 from .rule_forms import UserRuleForm
-
-
-def _caught(user, codes) -> dict[str, int]:
-    """Events each rule caught for this user, from the filtered rollup."""
-    if not codes:
-        return {}
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT reason, sum(events) FROM incidents_filtered_day WHERE reporter_id = %s AND reason = ANY(%s) "
-            "GROUP BY reason",
-            [user.pk, list(codes)],
-        )
-        return dict(cur.fetchall())
+from .selectors import rule_catches
 
 
 @login_required
@@ -35,7 +23,7 @@ def rule_list(request):
         return redirect("rule-list")
     own = list(FilterRule.objects.filter(user=request.user))
     portal = list(FilterRule.objects.filter(user__isnull=True, enabled=True))
-    caught = _caught(request.user, [r.code for r in own + portal])
+    caught = rule_catches(request.user, [r.code for r in own + portal])
     for rule in own + portal:
         rule.caught = caught.get(rule.code, 0)
     return render(

@@ -27,6 +27,19 @@ def _limit_message(size: int) -> str:
     )
 
 
+def check_size(size: int) -> None:
+    """Refuse a log over the limit, with the message every channel shows."""
+    if size > settings.UPLOAD_MAX_BYTES:
+        raise SubmissionTooLarge(_limit_message(size))
+
+
+def _file_name(name: str) -> str:
+    """A submission's name as it can be stored and shown: a mail's subject or attachment name
+    is whatever the sender wrote, and NUL (PostgreSQL refuses it), control characters and
+    lone surrogates (from raw 8-bit headers) are dropped."""
+    return "".join(c for c in name if c.isprintable()).encode("utf-8", errors="replace").decode("utf-8")[:255]
+
+
 def submission_create(
     *,
     user,
@@ -51,8 +64,7 @@ def submission_create(
     fileobj.seek(0, os.SEEK_END)
     size = fileobj.tell()
     fileobj.seek(0)
-    if size > settings.UPLOAD_MAX_BYTES:
-        raise SubmissionTooLarge(_limit_message(size))
+    check_size(size)
     kind = kind_of(fileobj.read(4))
     fileobj.seek(0)
 
@@ -69,7 +81,7 @@ def submission_create(
         submission = Submission(
             user=user,
             channel=channel,
-            name=(name or "pasted text")[:255],
+            name=_file_name(name) or "pasted text",
             declared_format=declared_format,
             timezone=timezone or user.timezone,
             raw_size=stored_size,

@@ -1,24 +1,30 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from portal.ratelimit import per_user
+
 from .forms import SubmissionForm
-from .ingest import progress_key
 from .models import Submission
+from .selectors import submission_progress as progress_of
 from .services import SubmissionTooLarge, submission_create
 
 
 @login_required
+@per_user("submission", "RATE_SUBMISSION")
 def submission_new(request):
     # Refuse an oversized body before reading it, with the same message the form gives.
     if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES + 65536:
         form = SubmissionForm(user=request.user)
         limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-        form.add_error(None, f"The upload is larger than the limit of {limit} MB. Compress it or split it into parts.")
+        # The form is unbound (the body is never read) and add_error needs cleaned data: set the error itself.
+        form.errors[NON_FIELD_ERRORS] = form.error_class(
+            [f"The upload is larger than the limit of {limit} MB. Compress it or split it into parts."]
+        )
         return render(request, "incidents/submission_new.html", {"form": form}, status=413)
     form = SubmissionForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -50,22 +56,21 @@ def _own_submission(request, pk):
 @login_required
 def submission_detail(request, pk):
     submission = _own_submission(request, pk)
-    return render(request, "incidents/submission_detail.html", {"submission": submission})
+    return render(
+        request,
+        "incidents/submission_detail.html",
+        {"submission": submission, "raw_retention_days": settings.SUBMISSION_RAW_RETENTION_DAYS},
+    )
 
 
 @login_required
 def submission_progress(request, pk):
     submission = _own_submission(request, pk)
-    progress = cache.get(progress_key(submission.pk)) or {}
-    total = progress.get("total") or submission.raw_size or 1
-    percent = 100 if submission.is_finished else min(99, int(100 * progress.get("bytes", 0) / total))
     return JsonResponse(
         {
             "status": submission.status,
             "status_display": submission.get_status_display(),
-            "percent": percent,
-            "lines_read": progress.get("lines", submission.lines),
-            "finished": submission.is_finished,
+            **progress_of(submission),
         }
     )
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiToken, IspServer, OwnedNetwork, User
+from .models import ApiToken, IspServer, OutboundMail, OwnedNetwork, User
 
 
 class OwnedNetworkInline(admin.TabularInline):
@@ -36,3 +36,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["name", "user__email", "prefix"]
     readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
     list_filter = ["revoked_at"]
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(admin.ModelAdmin):
+    """The outbox, read only: what went out, what waits, and why it failed."""
+
+    list_display = ["created_at", "kind", "subject", "sent_at", "attempts", "next_attempt_at"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["message_id", "subject", "recipients"]
+    readonly_fields = [f.name for f in OutboundMail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,11 +1,13 @@
 """Accounts: the user (who is also the reporter) and what belongs to them."""
 
+import base64
 import hashlib
 import secrets
 import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from netfields import CidrAddressField, InetAddressField, NetManager
@@ -186,3 +188,92 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class DShieldKey(models.Model):
+    """Credentials for DShield-style clients posting over HTTP: a numeric user
+    id and a base64 key, as those clients are configured.
+
+    Their HMAC schemes need the key itself on the server, which an ApiToken
+    (kept only as a digest) cannot give. So the key is not stored at all: it
+    is derived from SECRET_KEY and a random per-user salt, like Django's
+    password-reset tokens; a database leak alone hands out no working key.
+    Changing SECRET_KEY without listing the old one in SECRET_KEY_FALLBACKS
+    invalidates every key."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dshield_key")
+    # Random rather than the user's pk: it travels in clear on every line.
+    userid = models.PositiveBigIntegerField("DShield user id", unique=True)
+    salt = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    KEY_SALT = "portal.models.DShieldKey"
+
+    def __str__(self):
+        return f"DShield user id {self.userid}"
+
+    @classmethod
+    def issue(cls, user) -> tuple["DShieldKey", str]:
+        """A new user id and key for ``user``, replacing any earlier ones."""
+        cls.objects.filter(user=user).delete()
+        while True:
+            userid = secrets.randbelow(9 * 10**8) + 10**8  # nine digits, as DShield's
+            if not cls.objects.filter(userid=userid).exists():
+                break
+        row = cls.objects.create(user=user, userid=userid, salt=secrets.token_hex(16))
+        return row, row.key()
+
+    def key(self, secret: str | None = None) -> str:
+        from django.utils.crypto import salted_hmac
+
+        mac = salted_hmac(self.KEY_SALT, f"{self.userid}:{self.salt}", secret=secret, algorithm="sha256")
+        return base64.b64encode(mac.digest()).decode()
+
+    def candidate_keys(self) -> list[str]:
+        """The key under the current SECRET_KEY and under each fallback, so
+        a key rotation can be announced before old keys stop working."""
+        return [self.key(secret) for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
+
+    def touch(self) -> None:
+        now = timezone.now()
+        if self.last_used_at is None or (now - self.last_used_at).total_seconds() > 60:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+
+
+class OutboundMail(models.Model):
+    """One mail the portal sends, rendered in full and committed in the same
+    transaction as the record it belongs to; delivered afterwards, once, by
+    portal.outbox (see there for the guarantee and its one window)."""
+
+    class Kind(models.TextChoices):
+        ABUSE = "abuse", "Abuse report"
+        NOTICE = "notice", "Notice to a reporter"
+        BULK = "bulk", "Bulk summary"
+        DIGEST = "digest", "Digest"
+        CONFIRMATION = "confirmation", "Mailed log confirmation"
+        REPLY = "reply", "Mail intake rejection"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    message_id = models.CharField(
+        max_length=255, unique=True, help_text="Kept on every attempt, so a resend is the same message."
+    )
+    recipients = ArrayField(models.CharField(max_length=254), default=list)
+    subject = models.CharField(max_length=255, blank=True)
+    content = models.JSONField(help_text="The whole message as rendered: headers, body, alternatives, attachments.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(sent_at__isnull=True), name="outbound_mail_unsent"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {', '.join(self.recipients)}: {self.subject}"

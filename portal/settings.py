@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -44,6 +46,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
 ]
@@ -123,10 +130,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-submissions": {"task": "incidents.tasks.requeue_stalled_submissions", "schedule": 300},
     "maintain-partitions": {"task": "incidents.tasks.maintain_partitions", "schedule": 3600},
+    "purge-raw-submissions": {"task": "incidents.tasks.purge_raw_submissions", "schedule": 3600},
     "resolve-recent-sources": {"task": "reports.tasks.resolve_recent_sources", "schedule": 900},
     "poll-submission-mailbox": {"task": "incidents.tasks.poll_mailbox", "schedule": 60},
     "fightback": {"task": "reports.tasks.fightback_run", "schedule": 900},
     "send-bulk-reports": {"task": "reports.tasks.send_bulk_reports", "schedule": 3600},
+    # Mail whose delivery task was lost (broker down, worker killed); see portal.outbox.
+    "deliver-outbox": {"task": "portal.tasks.deliver_outbox", "schedule": 60},
 }
 
 # --- Mail --------------------------------------------------------------------------
@@ -166,7 +176,7 @@ ACCOUNT_RATE_LIMITS = {
     # nor a botnet can guess one password for long.
     "login_failed": env.str("RATE_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
     "signup": env.str("RATE_SIGNUP", default="20/m/ip"),
-    "reset_password": "20/m/ip,5/m/key",
+    "reset_password": env.str("RATE_PASSWORD_RESET", default="20/m/ip,5/m/key"),
     "confirm_email": "1/3m/key",
 }
 LOGIN_REDIRECT_URL = "home"
@@ -194,12 +204,43 @@ MEDIA_ROOT = VAR_DIR / "media"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- REST API (portal.api) ------------------------------------------------------------------
+# Throttle rates use DRF's syntax (number/second|minute|hour|day) and live in
+# the cache (Redis in production), so every web process shares the counters.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttles.AnonThrottle", "portal.api.throttles.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_RATE_ANON", default="60/hour"),
+        "user": env.str("API_RATE_USER", default="1000/hour"),
+        "submissions": env.str("API_RATE_SUBMISSIONS", default="60/hour"),
+    },
+    # Only addresses added by this many proxies in front are trusted in
+    # X-Forwarded-For; without a proxy a client could pick its own throttle key.
+    "NUM_PROXIES": env.int(
+        "API_TRUSTED_PROXIES", default=1 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False) else 0
+    ),
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # ?format= names a log's format (as on the upload form), not a renderer.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} API",
+    "DESCRIPTION": "Submit firewall logs, follow their processing, read your report and keep your filter rules; "
+    "look up addresses, ports and networks and fetch the block list without signing in.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security ---------------------------------------------------------------------------------
@@ -214,6 +255,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content security policy (django-csp): scripts and styles only from our own
+# static files, so markup that slipped through escaping cannot run. Bootstrap's
+# CSS draws its icons from data: URIs, hence img-src. The admin works under it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+# Uploads and pastes per user (portal.ratelimit): "N/period" pairs, comma-separated;
+# periods s, m, h, d. Over the limit the user gets a 429 page saying when to retry.
+RATE_SUBMISSION = env.str("RATE_SUBMISSION", default="10/m,100/h")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
 LOGGING = {
@@ -226,6 +285,9 @@ LOGGING = {
 # --- Ingestion ------------------------------------------------------------------------------------------
 EVENT_MAX_AGE_DAYS = env.int("EVENT_MAX_AGE_DAYS", default=30)  # older events are rejected with that reason
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=120)
+# Raw submitted files are deleted this long after they arrived (once processed);
+# the submission's record and counts stay.
+SUBMISSION_RAW_RETENTION_DAYS = env.int("SUBMISSION_RAW_RETENTION_DAYS", default=30)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)  # as sent (compressed or not)
 LOG_MAX_UNCOMPRESSED_BYTES = env.int("LOG_MAX_UNCOMPRESSED_BYTES", default=2 * 1024 * 1024 * 1024)
 LOG_MAX_LINE_CHARS = 65536
@@ -262,3 +324,21 @@ FIGHTBACK_PER_RUN = env.int("FIGHTBACK_PER_RUN", default=100)
 
 # --- Per-user e-mail digests (reports.digests): due at 07:00 in each user's zone -----------------------------
 CELERY_BEAT_SCHEDULE["send-digests"] = {"task": "reports.tasks.send_digests", "schedule": 900}
+
+# --- Block list (reports.blocklist): built shortly after midnight UTC, signed once ---------------------------
+# A PEM file with an EC P-256 private key; empty: one is generated under VAR_DIR and reused.
+BLOCKLIST_SIGNING_KEY_FILE = env.str("BLOCKLIST_SIGNING_KEY_FILE", default="")
+# Five minutes past midnight UTC (Celery runs crontabs in UTC: enable_utc, no
+# CELERY_TIMEZONE), so the last batches of the day before are in the rollups.
+CELERY_BEAT_SCHEDULE["build-blocklist"] = {
+    "task": "reports.tasks.build_blocklist",
+    "schedule": crontab(minute=5, hour=0),
+}
+
+# --- Public pages (reports.public): per-port distinct counts, recounted from the rollups -------------------
+# The public pages say so: sources and reporters per port lag the events by at most this.
+PORT_COUNTS_REFRESH_SECONDS = env.int("PORT_COUNTS_REFRESH_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["count-port-sources"] = {
+    "task": "incidents.tasks.count_port_sources",
+    "schedule": PORT_COUNTS_REFRESH_SECONDS,
+}

@@ -1,18 +1,25 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from reports.public_views import front_context
 from reports.views import personal_report
 
-from .forms import ApiTokenForm, IspServerForm, NetworkForm, ProfileForm
+from . import account_data
+from .forms import AccountDeleteForm, ApiTokenForm, IspServerForm, NetworkForm, ProfileForm
 from .models import ApiToken, IspServer, OwnedNetwork
 
 
 def home(request):
     if not request.user.is_authenticated:
-        return render(request, "portal/welcome.html")
+        # The welcome, and the public summary anyone may read.
+        return render(request, "portal/welcome.html", front_context(request))
     return personal_report(request)
 
 
@@ -107,3 +114,26 @@ def token_revoke(request, pk):
     token.revoke()
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("profile")
+
+
+@login_required
+@never_cache
+def account_export(request):
+    response = StreamingHttpResponse(account_data.export_zip(request.user), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="incident-portal-{timezone.now():%Y-%m-%d}.zip"'
+    return response
+
+
+@login_required
+def account_delete(request):
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        deleted = account_data.delete_account(user)
+        messages.success(
+            request,
+            f"Your account is deleted, with {deleted.submissions} submissions and {deleted.events} events. Goodbye.",
+        )
+        return redirect("home")
+    return render(request, "portal/account_delete.html", {"form": form}, status=400 if form.errors else 200)

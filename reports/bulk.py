@@ -5,7 +5,8 @@ A period is a whole UTC day (daily) or a whole ISO week, Monday to Sunday
 UTC (weekly). It starts where the last summary ended (``covered_until``) or,
 the first time, at the start of the last full period before now. Each period
 is summarised once: its BulkReport row is inserted in the transaction that
-sends, and the unique (arrangement, period_start) constraint turns a second
+puts its mail in the outbox (portal.outbox delivers it after the commit),
+and the unique (arrangement, period_start) constraint turns a second
 run, or a run at the same time, into a no-op.
 
 Sources are read from the SourceDay rollups only, never from events. The
@@ -25,6 +26,10 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+
+from portal import outbox
+from portal.mail_headers import header_addresses, header_text
+from portal.models import OutboundMail
 
 from .bulk_formats import RENDERERS, Row, render_csv, render_text, render_xarf
 from .models import AbuseReport, BulkArrangement, BulkReport
@@ -177,7 +182,9 @@ def period_label(arrangement: BulkArrangement, start: datetime, end: datetime) -
 def subject(arrangement: BulkArrangement, rows: list[Row], start: datetime, end: datetime) -> str:
     owner = arrangement.contact.organisation or str(arrangement.contact)
     noun = "source" if len(rows) == 1 else "sources"
-    return f"Bulk security report for {owner}: {len(rows)} {noun}, {period_label(arrangement, start, end)}"
+    return header_text(
+        f"Bulk security report for {owner}: {len(rows)} {noun}, {period_label(arrangement, start, end)}", limit=300
+    )
 
 
 def render_body(arrangement: BulkArrangement, rows: list[Row], start: datetime, end: datetime) -> str:
@@ -220,9 +227,9 @@ def attachment_name(arrangement: BulkArrangement, start: datetime) -> str:
 
 def recipients(arrangement: BulkArrangement) -> list[str]:
     if arrangement.recipients:
-        return list(arrangement.recipients)
+        return header_addresses(arrangement.recipients)
     email = arrangement.contact.working_email
-    return [email] if email else []
+    return header_addresses([email]) if email else []
 
 
 def compose(arrangement: BulkArrangement, rows: list[Row], start: datetime, end: datetime, body: str | None = None):
@@ -291,7 +298,7 @@ def summarise(arrangement: BulkArrangement, start: datetime, end: datetime, now:
             if rows:
                 bulk.body = render_body(arrangement, rows, start, end)
                 if to:
-                    compose(arrangement, rows, start, end, bulk.body).send()
+                    outbox.queue(compose(arrangement, rows, start, end, bulk.body), OutboundMail.Kind.BULK)
                     bulk.sent_at = now
             bulk.save(update_fields=["sources", "body", "sent_at"])
             BulkArrangement.objects.filter(pk=arrangement.pk).update(covered_until=end)
@@ -326,7 +333,8 @@ def resend(bulk: BulkReport) -> bool:
         return False
     rows = qualifying_sources(arrangement, bulk.period_start, bulk.period_end)
     known_tokens(arrangement, rows)
-    compose(arrangement, rows, bulk.period_start, bulk.period_end, bulk.body).send()
+    # A resend is asked for: a new message (new Message-ID), not a repeat of the first.
+    outbox.queue(compose(arrangement, rows, bulk.period_start, bulk.period_end, bulk.body), OutboundMail.Kind.BULK)
     return True
 
 

@@ -25,8 +25,10 @@ def _longest(queryset, ip: str):
     )
 
 
-def known_contact(ip: str) -> NetworkContact | None:
-    """The contact for ``ip`` from what is stored, without asking anyone."""
+def known_contact(ip: str, *, stale_ok: bool = False) -> NetworkContact | None:
+    """The contact for ``ip`` from what is stored, without asking anyone.
+    ``stale_ok`` accepts an RDAP answer past its refresh date: a name and a
+    country for a published list, where asking again is not an option."""
     admin = NetworkContact.objects.filter(source=NetworkContact.Source.ADMIN)
     contact = _longest(admin.exclude(netblock=None), ip)
     if contact:
@@ -36,7 +38,7 @@ def known_contact(ip: str) -> NetworkContact | None:
         by_asn = admin.filter(asn=learned.asn, netblock=None).first()
         if by_asn:
             return by_asn
-    if learned and learned.refresh_after and learned.refresh_after > timezone.now():
+    if learned and (stale_ok or (learned.refresh_after and learned.refresh_after > timezone.now())):
         return learned
     return None
 

@@ -7,9 +7,11 @@ is due from Monday 07:00 local. Periods are computed with zoneinfo from local
 dates, so a 23- or 25-hour day around a DST change is still exactly one
 period. ``period_start`` is the local midnight as an aware UTC datetime; the
 unique (user, period_start) constraint on DigestSent makes every period
-produce at most one mail: the row is claimed first, then the mail is sent,
-then ``sent_at`` is set. The beat task runs every 15 minutes, so a missed run
-catches up on the next one.
+produce at most one mail: the row, the mail (into portal.outbox, which
+delivers it after the commit) and ``sent_at`` are written in one
+transaction, so a period is either wholly done or free for the next run.
+The beat task runs every 15 minutes, so a missed run catches up on the next
+one.
 
 Content. Submissions are selected by their exact arrival time. Everything
 read from the rollups (SourceDay, PortDay) is kept per UTC day; a period
@@ -29,6 +31,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from portal import outbox
+from portal.models import OutboundMail
 
 from .models import AbuseReport, AbuseResponse, DigestSent
 from .selectors import SourceRow, sources_between, totals_between
@@ -117,7 +122,8 @@ def digest_users():
     from portal.models import User
 
     verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True, email__iexact=OuterRef("email"))
-    return User.objects.filter(is_active=True, digest__in=["daily", "weekly"]).filter(Exists(verified))
+    # In id order, so a run goes through users in the same order every time.
+    return User.objects.filter(is_active=True, digest__in=["daily", "weekly"]).filter(Exists(verified)).order_by("pk")
 
 
 def due_digests(now: datetime) -> list[tuple]:
@@ -289,27 +295,23 @@ def compose(digest: Digest) -> EmailMultiAlternatives:
 
 
 def send_digest(user, period: Period, now: datetime | None = None) -> str:
-    """Claim, build and send one digest. Returns "sent", "empty" or
+    """Claim, build and queue one digest. Returns "sent", "empty" or
     "skipped" (another run claimed the period first)."""
     now = now or timezone.now()
     try:
         with transaction.atomic():
+            # A concurrent run waits here on the unique key until this one commits.
             claim = DigestSent.objects.create(
                 user=user, cadence=period.cadence, period_start=period.start, period_end=period.end
             )
+            digest = build_digest(user, period)
+            if digest.empty:
+                DigestSent.objects.filter(pk=claim.pk).update(empty=True)
+                return "empty"
+            outbox.queue(compose(digest), OutboundMail.Kind.DIGEST)
+            DigestSent.objects.filter(pk=claim.pk).update(sent_at=now)
     except IntegrityError:
         return "skipped"
-    try:
-        digest = build_digest(user, period)
-        if digest.empty:
-            DigestSent.objects.filter(pk=claim.pk).update(empty=True)
-            return "empty"
-        compose(digest).send()
-    except Exception:
-        # Give the period back so the next run tries again.
-        DigestSent.objects.filter(pk=claim.pk, sent_at__isnull=True).delete()
-        raise
-    DigestSent.objects.filter(pk=claim.pk).update(sent_at=now)
     return "sent"
 
 

@@ -28,6 +28,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.models import Event, SourceDay
+from portal import outbox
+from portal.mail_headers import header_address
+from portal.models import OutboundMail
 
 from . import contacts
 from .models import AbuseReport, NetworkContact
@@ -154,6 +157,15 @@ def _create_once(decision: Decision, now: datetime) -> AbuseReport | None:
     return report
 
 
+def send_stalled(older_than_minutes: int = 10) -> int:
+    """Send the reports still queued long after they were made: their
+    send task was lost (a broker that lost its queue, say). ``send`` does
+    nothing to a report that is no longer queued, so a late task is harmless."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stalled = AbuseReport.objects.filter(state=AbuseReport.State.QUEUED, created_at__lt=cutoff)
+    return sum(send(pk) for pk in stalled.values_list("pk", flat=True))
+
+
 def mask(address: str, octets: int | None = None) -> str:
     """The destination as the mail shows it: lower octets zeroed (IPv6: all
     but the /48), so the abuse desk learns the network, not the reporter."""
@@ -241,21 +253,26 @@ def _ports(report: AbuseReport) -> set[str]:
 
 
 def send(report_id: int) -> bool:
-    """Send one queued report and tell the opted-in reporters; once."""
+    """Queue one report's mail and the opted-in reporters' notices; once.
+
+    The mails go into the outbox in the transaction that marks the report
+    sent, so the report is "sent" exactly when its mail is on its way;
+    ``sent_at`` is that moment (the outbox row records the delivery)."""
     with transaction.atomic():
         report = AbuseReport.objects.select_for_update().select_related("contact").get(pk=report_id)
         if report.state != AbuseReport.State.QUEUED:
             return False
-        report.sent_to = report.contact.working_email or ""
+        # An address from RDAP or the admin with a line break in it must fail this report, not the run.
+        report.sent_to = header_address(report.contact.working_email) or ""
         if not report.sent_to:
             report.state = AbuseReport.State.FAILED
             report.save(update_fields=["state", "sent_to"])
             return False
-        compose(report).send()
+        outbox.queue(compose(report), OutboundMail.Kind.ABUSE)
         report.state = AbuseReport.State.SENT
         report.sent_at = timezone.now()
         report.save(update_fields=["state", "sent_at", "sent_to"])
-        transaction.on_commit(lambda: _notify_reporters(report))
+        _notify_reporters(report)
     return True
 
 
@@ -269,8 +286,8 @@ def _notify_reporters(report: AbuseReport) -> None:
             [str(report.source_ip), since],
         )
         ids = [row[0] for row in cur.fetchall()]
-    for user in User.objects.filter(pk__in=ids, forwarding_opt_in=True, is_active=True):
-        EmailMessage(
+    for user in User.objects.filter(pk__in=ids, forwarding_opt_in=True, is_active=True).order_by("pk"):
+        notice = EmailMessage(
             subject=f"We reported {report.source_ip} to its network",
             body=(
                 f"Hello,\n\nA source that hit you, {report.source_ip}, was seen by {report.reporters} reporters "
@@ -282,4 +299,5 @@ def _notify_reporters(report: AbuseReport) -> None:
             ),
             to=[user.email],
             headers={"Auto-Submitted": "auto-generated"},
-        ).send()
+        )
+        outbox.queue(notice, OutboundMail.Kind.NOTICE)

@@ -228,3 +228,31 @@ class DigestSent(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.cadence} {self.period_start:%Y-%m-%d}"
+
+
+class BlockList(models.Model):
+    """One day's block list exactly as published (reports.blocklist): every
+    file's text and its detached signature, made once at build time, so a
+    request only reads stored bytes and a client's cached copy stays valid
+    until the next day's list."""
+
+    day = models.DateField(unique=True, help_text="The day the list is for; it counts the days before it.")
+    first_day = models.DateField(help_text="First whole UTC day counted.")
+    last_day = models.DateField(help_text="Last whole UTC day counted.")
+    entries = models.JSONField(default=list, help_text="The ranked networks, then the reserved ranges.")
+    files = models.JSONField(default=dict, help_text="File name to its text, as served.")
+    signatures = models.JSONField(default=dict, help_text="File name to its detached signature (base64 of DER).")
+    public_key = models.TextField(help_text="PEM of the key that signed these files.")
+    built_at = models.DateTimeField(help_text="When these files were made (Last-Modified).")
+
+    class Meta:
+        ordering = ["-day"]
+        get_latest_by = "day"
+
+    def __str__(self):
+        return f"block list {self.day}"
+
+    def signature(self, name: str) -> bytes:
+        import base64
+
+        return base64.b64decode(self.signatures[name])

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from . import contacts, rdap
@@ -56,6 +56,7 @@ def resolve_recent_sources() -> int:
 def fightback_run() -> int:
     from . import fightback
 
+    fightback.send_stalled()
     return len(fightback.run())
 
 
@@ -82,3 +83,12 @@ def send_digests() -> dict:
     from . import digests
 
     return digests.send_due_digests()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=60, max_retries=10, acks_late=True)
+def build_blocklist() -> str:
+    """Build and sign today's block list (beat, shortly after midnight UTC).
+    A day already built is left as it is, so a retry or a second run is a no-op."""
+    from . import blocklist
+
+    return str(blocklist.build().day)

@@ -224,9 +224,8 @@ def _imap_greeting(host: str, port: int) -> bool:
         return False
 
 
-def _children(pid: int, name: str) -> list[int]:
-    """PIDs of the live children of ``pid`` whose command name is ``name``."""
-    found = []
+def live_processes():
+    """(pid, command name, the /proc stat fields after it) of every process but zombies."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -235,9 +234,13 @@ def _children(pid: int, name: str) -> list[int]:
         except OSError:
             continue
         comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
-        if comm == name and int(rest[1]) == pid and rest[0] != "Z":
-            found.append(int(entry))
-    return found
+        if rest[0] != "Z":
+            yield int(entry), comm, rest
+
+
+def _children(pid: int, name: str) -> list[int]:
+    """PIDs of the live children of ``pid`` whose command name is ``name``."""
+    return [entry for entry, comm, rest in live_processes() if comm == name and int(rest[1]) == pid]
 
 
 def _stop(process: subprocess.Popen, timeout: float = 10.0) -> None:

@@ -31,14 +31,21 @@ def child_env(**extra) -> dict:
     return env
 
 
-def start_worker() -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-        cwd=ROOT,
-        env=child_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_worker(log: Path | None = None, **env) -> subprocess.Popen:
+    """A Celery worker (one process: killing it kills the task it runs);
+    ``env`` overrides variables (REDIS_URL, EMAIL_URL), ``log`` keeps its output."""
+    output = log.open("ab") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+            cwd=ROOT,
+            env=child_env(**env),
+            stdout=output,
+            stderr=output,
+        )
+    finally:
+        if log is not None:
+            output.close()
 
 
 def run_python(code: str) -> subprocess.Popen:

@@ -14,6 +14,7 @@ which is why results are small slotted classes and time stamps are cached.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -92,12 +93,16 @@ class ParseContext:
         """
         first = naive.replace(tzinfo=self.tz, fold=0)
         second = naive.replace(tzinfo=self.tz, fold=1)
-        if first.utcoffset() != second.utcoffset():
-            back = first.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None)
-            if back != naive:
-                raise LineError(f"local time {naive:%Y-%m-%d %H:%M:%S} does not exist in {self.tz.key}")
-            raise LineError(f"local time {naive:%Y-%m-%d %H:%M:%S} is ambiguous in {self.tz.key} (clock change)")
-        return first.astimezone(UTC)
+        try:
+            if first.utcoffset() != second.utcoffset():
+                back = first.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None)
+                if back != naive:
+                    raise LineError(f"local time {naive:%Y-%m-%d %H:%M:%S} does not exist in {self.tz.key}")
+                raise LineError(f"local time {naive:%Y-%m-%d %H:%M:%S} is ambiguous in {self.tz.key} (clock change)")
+            return first.astimezone(UTC)
+        except OverflowError:
+            # Within hours of year 1 or 9999 the zone's offset takes the time past what datetime holds.
+            raise LineError(f"time {naive.isoformat(sep=' ')} is out of range") from None
 
     def syslog_time(self, month: str, day: str | int, hms: str) -> datetime:
         """``Nov 22 10:00:01`` style stamps: no year and no zone."""
@@ -153,7 +158,13 @@ def parse_iso_time(text: str, ctx: ParseContext) -> datetime:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise LineError(f"unreadable time stamp {text!r}") from None
-    result = value.astimezone(UTC) if value.tzinfo is not None else ctx.local_to_utc(value)
+    if value.tzinfo is None:
+        result = ctx.local_to_utc(value)
+    else:
+        try:
+            result = value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise LineError(f"time stamp {text!r} is out of range") from None
     if len(ctx._cache) > 200_000:
         ctx._cache.clear()
     ctx._cache[text] = result
@@ -190,17 +201,37 @@ def check_port(text: str | int | None) -> int | None:
     return port
 
 
+# What a protocol name may look like (IANA keywords: "ipv6-frag", "ax.25",
+# "a/n"); it must fit the event table's protocol column (16 characters).
+_PROTOCOL_WORD = re.compile(r"[a-z0-9][a-z0-9._+/-]{0,15}", re.ASCII)
+
+
+# The event table's count column is a PostgreSQL integer.
+COUNT_MAX = 2**31 - 1
+
+
+def check_count(count: int) -> int:
+    if not 1 <= count <= COUNT_MAX:
+        raise LineError(f"count {count} out of range")
+    return count
+
+
 def protocol_name(value: str | int) -> str:
-    """Normalise a protocol given as a name or an IANA number."""
+    """Normalise a protocol given as a name or an IANA number (0 to 255)."""
     text = str(value).strip().lower()
-    if text.isdigit():
-        return PROTOCOL_NAMES.get(int(text), text)
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        if number > 255:
+            raise LineError(f"invalid protocol number {text[:20]!r}")
+        return PROTOCOL_NAMES.get(number, str(number))
     text = PROTOCOL_ALIASES.get(text, text)
     if text in PROTOCOL_NUMBERS:
         return text
-    if text:
-        return text
-    raise LineError("missing protocol")
+    if not text:
+        raise LineError("missing protocol")
+    if _PROTOCOL_WORD.fullmatch(text) is None:
+        raise LineError(f"invalid protocol {str(value)[:40]!r}")
+    return text
 
 
 TCP_FLAG_ORDER = "FSRPAUEC"
@@ -215,7 +246,7 @@ def tcp_flags(letters: Iterable[str]) -> str:
 # Raised by a parser's per-line step: LineError for a line it knows is bad,
 # the others for a line no parser author foresaw. Either way the line is
 # rejected and the log goes on: one bad line must never cost a whole log.
-UNFORESEEN = (ValueError, IndexError, KeyError, TypeError, AttributeError)
+UNFORESEEN = (ValueError, IndexError, KeyError, TypeError, AttributeError, OverflowError)
 BAD_LINE = (LineError, *UNFORESEEN)
 
 

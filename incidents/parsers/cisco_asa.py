@@ -20,6 +20,7 @@ from .base import (
     Parser,
     ParseResult,
     Skipped,
+    check_count,
     check_ip,
     check_port,
     parse_iso_time,
@@ -152,7 +153,7 @@ def _m106100(body: str) -> Flow | str:
     if m[1] != "denied":
         return "allowed traffic"
     # For ICMP the numbers in parentheses are the type and the code already.
-    return _flow(m[2], m[4], m[5], m[7], m[8], count=int(m[9]) or 1)
+    return _flow(m[2], m[4], m[5], m[7], m[8], count=check_count(int(m[9]) or 1))
 
 
 def _m710003(body: str) -> Flow:

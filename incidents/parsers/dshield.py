@@ -22,6 +22,7 @@ from .base import (
     Parser,
     ParseResult,
     Skipped,
+    check_count,
     check_ip,
     check_port,
     parse_iso_time,
@@ -73,7 +74,7 @@ class DShieldParser(Parser):
             sport_n,
             dport_n,
             _flags(flags) if protocol == "tcp" else "",
-            int(count),
+            check_count(int(count)),
         )
 
 

@@ -24,6 +24,7 @@ from .base import (
     ParseResult,
     Rejection,
     Skipped,
+    check_count,
     check_ip,
     check_port,
     parse_iso_time,
@@ -164,7 +165,7 @@ class GenericCsvParser(Parser):
             _port(cell("sport"), "source"),
             _port(cell("dport"), "destination"),
             _flags(cell("flags")) if proto == "tcp" else "",
-            int(count),
+            check_count(int(count)),
         )
 
 

@@ -177,7 +177,8 @@ class IptablesParser(Parser):
                         targets.add(dst)
                     kind = kinds.get((proto, flags))
                     if kind is None:
-                        kind = kinds[proto, flags] = (protocol_name(proto), _flags(flags))
+                        name = protocol_name(proto)  # flags only for TCP, as parse_line reads them
+                        kind = kinds[proto, flags] = (name, _flags(flags) if name == "tcp" else "")
                     protocol, tcp = kind
                     if spt is not None:
                         sport, dport = int(spt), int(dpt)

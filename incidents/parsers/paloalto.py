@@ -24,6 +24,7 @@ from .base import (
     Parser,
     ParseResult,
     Skipped,
+    check_count,
     check_ip,
     check_port,
     parse_iso_time,
@@ -129,7 +130,7 @@ def _event(lineno: int, cells: list[str], at: Columns, ctx: ParseContext) -> Par
         sport,
         dport,
         "",  # the Flags column holds session flags, not TCP flags
-        int(repeat) if repeat and int(repeat) > 0 else 1,
+        check_count(int(repeat)) if repeat and int(repeat) > 0 else 1,
     )
 
 

@@ -213,7 +213,10 @@ class PflogParser(Parser):
         if head.group("epoch"):
             seconds = int(head.group("epoch"))
             if seconds >= _EARLIEST_EPOCH:
-                return datetime.fromtimestamp(seconds, UTC)
+                try:
+                    return datetime.fromtimestamp(seconds, UTC)
+                except (OverflowError, OSError, ValueError):  # past year 9999 or the platform's time_t
+                    raise LineError(f"time stamp {seconds} is out of range") from None
             if not head.group("smon"):
                 raise LineError("time stamp is a time difference (OpenBSD tcpdump -tttt); read the log with -ttt")
         elif head.group("bare") and not head.group("smon"):

@@ -115,9 +115,10 @@ class SuricataEveParser(Parser):
         src, dst = record.get("src_ip"), record.get("dest_ip")
         if not src or not dst:
             return Skipped(lineno, "alert without IP addresses")
-        protocol = protocol_name(record.get("proto") or "")
-        if protocol.startswith("proto:"):
-            protocol = protocol_name(protocol[6:])
+        proto = str(record.get("proto") or "")
+        if proto[:6].lower() == "proto:":
+            proto = proto[6:]
+        protocol = protocol_name(proto)
         if protocol in _PORT_PROTOCOLS:
             sport, dport = _port(record.get("src_port")), _port(record.get("dest_port"))
         elif protocol in _ICMP_PROTOCOLS:

@@ -9,6 +9,7 @@ from django.core import mail
 from incidents.mail_intake import receive_mail
 from incidents.models import InboundMail, RejectionNotice, Submission
 from incidents.tasks import ingest_submission
+from portal import outbox
 from tests.factories import UserFactory
 from tests.incidents.conftest import iptables_line
 from tests.incidents.conftest import mail_message as message
@@ -71,6 +72,7 @@ def test_unknown_sender_gets_one_polite_rejection_a_day(recent):
     second = receive_mail(message(user, sender=stranger, subject="again", body=iptables_line(recent)))
     assert first.status == second.status == "rejected"
     assert not Submission.objects.exists()
+    assert outbox.deliver() == 1
     assert len(mail.outbox) == 1
     reply = mail.outbox[0]
     assert reply.to == [stranger]
@@ -94,6 +96,7 @@ def test_html_only_mail_is_refused_with_the_reason(recent):
         "rejected",
         "it is HTML only; send the log as plain text or as an attachment",
     )
+    outbox.deliver()
     assert "HTML only" in mail.outbox[0].body
 
 
@@ -143,6 +146,7 @@ def test_confirmation_after_processing_once_and_only_when_wanted(recent):
     (submission,) = receive_mail(message(user, body=iptables_line(recent) + "junk line\n")).submissions
     ingest_submission(submission.pk)
     ingest_submission(submission.pk)  # a retried task must not mail twice
+    assert outbox.deliver() == 1
     assert len(mail.outbox) == 1
     confirmation = mail.outbox[0]
     assert confirmation.to == [user.email]
@@ -153,4 +157,19 @@ def test_confirmation_after_processing_once_and_only_when_wanted(recent):
     user.save()
     (quiet,) = receive_mail(message(user, subject="second", body=iptables_line(recent, dpt=25))).submissions
     ingest_submission(quiet.pk)
+    assert outbox.deliver() == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_confirmation_whose_task_was_lost_is_sent_by_the_sweep(recent):
+    from incidents import ingest
+    from incidents.mail_intake import confirm_finished
+
+    user = UserFactory()
+    (submission,) = receive_mail(message(user, body=iptables_line(recent))).submissions
+    ingest.ingest_submission(submission.pk)  # done, then the task died before confirming
+    assert confirm_finished() == 0  # just finished: its task may still confirm
+    assert confirm_finished(older_than_minutes=0) == 1
+    assert confirm_finished(older_than_minutes=0) == 0
+    assert outbox.deliver() == 1
+    assert "Accepted: 1" in mail.outbox[0].body

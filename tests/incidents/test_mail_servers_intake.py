@@ -9,6 +9,7 @@ import pytest
 from incidents.mail_intake import receive_mail
 from incidents.mailbox import poll
 from incidents.models import InboundMail, Submission
+from portal import outbox
 from tests.factories import UserFactory
 from tests.incidents.conftest import iptables_line
 from tests.incidents.conftest import mail_message as message
@@ -35,6 +36,7 @@ def test_polling_takes_logs_and_marks_mail_processed(mailbox, recent, smtp_mail_
     assert poll() == 2
     assert Submission.objects.filter(user=user, channel="mail").count() == 1
     assert seen(mailbox) == [True, True]
+    assert outbox.deliver() == 1
     smtp_server.wait_for(1, timeout=10)
     (reply,) = smtp_server.messages
     assert reply.recipients == ["stranger@elsewhere.example"]

@@ -144,3 +144,10 @@ def test_filtered_view_lists_reasons_and_counts(client, submit, recent):
     response = client.get(reverse("report-filtered"))
     assert [(code, events) for code, _, events in response.context["summary"]] == [("reserved", 2)]
     assert len(response.context["recent"]) == 2
+
+
+def test_a_rule_without_a_reason_is_described_from_itself(client, django_capture_on_commit_callbacks):
+    user = UserFactory()
+    client.force_login(user)
+    add_rule(client, user, django_capture_on_commit_callbacks, kind="network", network="45.33.32.128/25", reason="")
+    assert FilterRule.objects.get(user=user).reason == "my rule: source 45.33.32.128/25"

@@ -31,3 +31,12 @@ def test_demo_neighbours_cannot_sign_in():
     neighbours = User.objects.filter(email__startswith="reporter")
     assert neighbours.count() == 5
     assert not any(user.has_usable_password() for user in neighbours)
+
+
+def test_demo_data_counts_sources_per_port_for_the_public_pages():
+    from incidents import port_counts
+    from incidents.models import PortDay
+
+    call_command("demo_data")
+    assert port_counts.stale_days() == []
+    assert PortDay.objects.filter(sources__gt=0).exists()

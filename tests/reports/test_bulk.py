@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 
 from incidents.models import SourceDay
+from portal import outbox
 from reports import bulk, bulk_formats
 from reports.models import AbuseReport, BulkArrangement, BulkReport, NetworkContact, SuspiciousPort
 from reports.selectors import personal_sources
@@ -221,6 +222,7 @@ def test_sends_once_even_when_run_twice(arrangement, seen_by, settings):
     (made,) = bulk.run(NOW)
     assert bulk.run(NOW) == []
     assert bulk.summarise(arrangement, made.period_start, made.period_end, NOW) is None  # the unique guard
+    assert outbox.deliver() == 1
     assert BulkReport.objects.count() == 1 and len(mail.outbox) == 1
     arrangement.refresh_from_db()
     assert arrangement.covered_until == datetime(2024, 5, 8, tzinfo=UTC)
@@ -257,6 +259,7 @@ def test_reuses_a_recent_report_and_shows_as_forwarded(arrangement, seen_by, rep
     seen_by()
     earlier = AbuseReport.objects.create(source_ip=SOURCE, contact=arrangement.contact, state="sent", sent_at=NOW)
     bulk.run(NOW)
+    outbox.deliver()
     assert list(AbuseReport.objects.all()) == [earlier]
     assert f"/r/{earlier.token}/" in mail.outbox[0].body
     AbuseReport.objects.all().delete()
@@ -276,7 +279,7 @@ def test_an_empty_period_is_recorded_and_sends_nothing(arrangement, seen_by):
     seen_by(count=1)  # below the threshold
     (made,) = bulk.run(NOW)
     assert (made.sources, made.body, made.sent_at) == (0, "", None)
-    assert mail.outbox == [] and not AbuseReport.objects.exists()
+    assert outbox.deliver() == 0 and mail.outbox == [] and not AbuseReport.objects.exists()
     arrangement.refresh_from_db()
     assert arrangement.covered_until == datetime(2024, 5, 8, tzinfo=UTC)
 
@@ -286,6 +289,7 @@ def test_download_only_sends_no_mail(arrangement, seen_by):
     arrangement.save()
     seen_by()
     (made,) = bulk.run(NOW)
+    assert outbox.deliver() == 0
     assert made.sources == 1 and made.sent_at is None and mail.outbox == []
 
 
@@ -296,6 +300,7 @@ def test_catches_up_on_missed_periods_one_report_each(arrangement, seen_by):
     seen_by(day=date(2024, 5, 7))
     made = bulk.run(NOW)
     assert [(m.period_start.day, m.sources) for m in made] == [(5, 1), (6, 0), (7, 1)]
+    assert outbox.deliver() == 2
     assert len(mail.outbox) == 2
 
 
@@ -305,6 +310,7 @@ def test_csv_and_xarf_go_as_attachments(arrangement, seen_by):
     arrangement.recipients = ["noc@linode.example", "soc@linode.example"]
     arrangement.save()
     bulk.run(NOW)
+    outbox.deliver()
     message = mail.outbox[0]
     assert message.to == ["noc@linode.example", "soc@linode.example"]
     ((name, content, mimetype),) = message.attachments
@@ -316,6 +322,7 @@ def test_csv_and_xarf_go_as_attachments(arrangement, seen_by):
     arrangement.save()
     BulkReport.objects.all().delete()
     bulk.run(NOW)
+    outbox.deliver()
     ((name, content, mimetype),) = mail.outbox[1].attachments
     assert (name, mimetype) == ("bulk-2024-05-07.json", "application/json")
     assert [r["Source"] for r in json.loads(content)] == [SOURCE]
@@ -326,6 +333,7 @@ def test_delivered_over_smtp(arrangement, seen_by, smtp_server, smtp_mail_settin
     arrangement.save()
     seen_by()
     bulk.run(NOW)
+    assert outbox.deliver() == 1
     (received,) = smtp_server.wait_for(1)
     assert received.recipients == ["abuse@linode.example"]
     message = received.message
@@ -373,6 +381,7 @@ def test_admin_resends_the_stored_summary(arrangement, seen_by, admin_client):
         "/admin/reports/bulkreport/", {"action": "resend", "_selected_action": [made.pk]}, follow=True
     )
     assert b"Resent 1 summaries." in response.content
+    assert outbox.deliver() == 2  # the first summary and, as a new message, its resend
     assert len(mail.outbox) == 2
     assert mail.outbox[1].body == "The text as it was sent.\n"
     assert mail.outbox[1].subject == mail.outbox[0].subject

@@ -11,7 +11,8 @@ from django.db import connections
 from django.test import Client
 
 from incidents.models import PortDay, SourceDay, Submission
-from portal.models import User
+from portal import outbox
+from portal.models import OutboundMail, User
 from reports import digests
 from reports.models import AbuseReport, AbuseResponse, DigestSent, NetworkContact
 from tests.factories import UserFactory
@@ -216,6 +217,8 @@ def test_content_against_known_data(known_data):
 def test_mail_renders_the_content_with_headers(known_data, settings):
     settings.SITE_URL = "https://portal.example"
     assert digests.send_due_digests(NOW)["sent"] == 1
+    assert mail.outbox == []  # in the outbox, with the period's claim
+    assert outbox.deliver() == 1
     [message] = mail.outbox
     assert message.to == [known_data.email]
     text = message.body
@@ -251,8 +254,9 @@ def test_mail_renders_the_content_with_headers(known_data, settings):
 
 def test_not_sent_at_six_fifty_nine_local(known_data):
     assert digests.send_due_digests(NOW - timedelta(minutes=1)) == {"sent": 0, "empty": 0, "skipped": 0, "failed": 0}
-    assert mail.outbox == []
+    assert outbox.deliver() == 0 and mail.outbox == []
     assert digests.send_due_digests(NOW)["sent"] == 1
+    outbox.deliver()
     assert "Monday, 10 March 2025" in mail.outbox[0].subject
 
 
@@ -262,6 +266,7 @@ def test_running_twice_sends_one_mail(known_data):
     # Even a run that has not seen the claim yet is stopped by the constraint.
     period = digests.due_period(known_data, NOW)
     assert digests.send_digest(known_data, period, NOW) == "skipped"
+    assert outbox.deliver() == 1
     assert len(mail.outbox) == 1
     assert DigestSent.objects.filter(user=known_data).count() == 1
 
@@ -288,6 +293,7 @@ def test_concurrent_runs_send_one_mail():
     for t in threads:
         t.join()
     assert sorted(results) == ["sent", "skipped", "skipped", "skipped"]
+    assert outbox.deliver() == 1
     assert len(mail.outbox) == 1
     assert DigestSent.objects.get(user=user).sent_at == now
 
@@ -295,7 +301,7 @@ def test_concurrent_runs_send_one_mail():
 def test_empty_period_records_and_sends_nothing(berlin_user):
     submission(berlin_user, utc(2025, 3, 9, 12), lines=4)  # the day before
     assert digests.send_due_digests(NOW) == {"sent": 0, "empty": 1, "skipped": 0, "failed": 0}
-    assert mail.outbox == []
+    assert outbox.deliver() == 0 and mail.outbox == []
     row = DigestSent.objects.get(user=berlin_user, period_start=utc(2025, 3, 9, 23))
     assert row.empty and row.sent_at is None
     assert digests.send_due_digests(NOW + timedelta(hours=1))["empty"] == 0  # not looked at again
@@ -309,14 +315,20 @@ def test_only_digest_users_with_a_verified_address(db):
     assert [u for u, _ in digests.due_digests(utc(2025, 3, 10, 7))] == [wanted]
 
 
-def test_a_failed_send_gives_the_period_back(known_data, settings):
+def test_a_failed_delivery_keeps_the_mail_until_it_goes(known_data, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-    assert digests.send_due_digests(NOW)["failed"] == 1  # nothing listens there
-    assert not DigestSent.objects.exists()
+    assert digests.send_due_digests(NOW)["sent"] == 1
+    assert outbox.deliver() == 0  # nothing listens there
+    row = OutboundMail.objects.get()
+    assert (row.attempts, row.sent_at) == (1, None) and row.last_error
+    assert digests.send_due_digests(NOW + timedelta(minutes=15))["sent"] == 0  # the period stays claimed
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert digests.send_due_digests(NOW + timedelta(minutes=15))["sent"] == 1
+    OutboundMail.objects.update(next_attempt_at=row.created_at)  # its backoff is over
+    assert outbox.deliver() == 1
+    assert outbox.deliver() == 0
     assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == row.message_id
 
 
 # --------------------------------------------------------------------------- unsubscribe
@@ -357,6 +369,7 @@ def test_tampered_unsubscribe_link_is_refused(berlin_user):
 
 def test_delivered_over_smtp_as_multipart_alternative(known_data, smtp_mail_settings, smtp_server):
     assert digests.send_due_digests(NOW)["sent"] == 1
+    assert outbox.deliver() == 1
     [received] = smtp_server.wait_for(1)
     assert received.recipients == [known_data.email]
     message = received.message

@@ -6,6 +6,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from portal import outbox
 from reports import fightback
 from reports.models import AbuseReport, NetworkContact, SuspiciousPort
 from tests.factories import UserFactory
@@ -113,6 +114,9 @@ def test_run_creates_one_report_and_sends_one_plain_polite_mail(seen_by, contact
     fightback.send(report.pk)
     with django_capture_on_commit_callbacks(execute=True):
         assert fightback.send(report.pk) is False  # sent once, whatever retries
+    assert mail.outbox == []  # queued in the outbox, delivered by its task
+    assert outbox.deliver() == 3  # the abuse mail and two reporters' notices
+    assert outbox.deliver() == 0
     report.refresh_from_db()
     assert report.state == "sent" and report.sent_at is not None
     abuse = [m for m in mail.outbox if m.to == ["abuse@linode.example"]]
@@ -129,11 +133,11 @@ def test_run_creates_one_report_and_sends_one_plain_polite_mail(seen_by, contact
     assert "198.51.0.0:22" in body
 
 
-def test_opted_in_reporters_get_a_notice(seen_by, contact, django_capture_on_commit_callbacks):
+def test_opted_in_reporters_get_a_notice(seen_by, contact):
     users = seen_by(count=3, opted=2)
     (report,) = fightback.run()
-    with django_capture_on_commit_callbacks(execute=True):
-        fightback.send(report.pk)
+    fightback.send(report.pk)
+    outbox.deliver()
     noticed = sorted(m.to[0] for m in mail.outbox if m.to != ["abuse@linode.example"])
     assert noticed == sorted(u.email for u in users[:2])
 
@@ -196,3 +200,15 @@ def test_the_mail_text_exactly(seen_by, contact, recent, settings):
     assert message.subject == f"Security issue - Source IP: {SOURCE}"
     assert message.to == ["abuse@linode.example"]
     assert message.extra_headers["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_report_whose_send_task_was_lost_is_sent_by_the_next_run(seen_by, contact):
+    seen_by()
+    (report,) = fightback.run()  # its send task never ran
+    assert fightback.send_stalled() == 0  # too recent: its task may still come
+    AbuseReport.objects.filter(pk=report.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    assert fightback.send_stalled() == 1
+    assert fightback.send_stalled() == 0
+    report.refresh_from_db()
+    assert report.state == "sent"
+    assert outbox.deliver() == 2  # the abuse mail and the opted-in reporter's notice

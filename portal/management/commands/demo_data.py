@@ -75,6 +75,9 @@ class Command(BaseCommand):
                 submission = submission_create(user=user, channel="web", text=log, name="demo firewall log")
                 # Processed here rather than by the worker, so the report is ready at first sign-in.
                 ingest_submission(submission.pk)
+            from incidents import port_counts
+
+            port_counts.refresh()  # the public pages' per-port counts, without waiting for the scheduler
             self.stdout.write(f"Demo logs loaded for {len(reporters)} reporters.")
         self.stdout.write(f"Demo login: {DEMO_USERS[0][0]} / {DEMO_USERS[0][1]}")
         self.stdout.write(f"Admin login: {DEMO_USERS[1][0]} / {DEMO_USERS[1][1]}  ({settings.SITE_URL}/admin/)")

@@ -1,0 +1,56 @@
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from incidents import port_counts
+from reports import public
+from tests.factories import UserFactory
+from tests.incidents.conftest import iptables_line
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WORM = "45.33.32.156"
+NEIGHBOUR = "45.33.32.9"
+TARGET = "198.51.100.23"
+
+
+def test_visitor_looks_up_an_address_its_network_and_a_port(page, live_server, submit):
+    noon = datetime.combine(public.last_whole_day(), time(12), tzinfo=UTC)
+    for n in range(3):
+        log = iptables_line(noon + timedelta(minutes=n), src=WORM, dst=TARGET)
+        if n == 0:
+            log += iptables_line(noon, src=NEIGHBOUR, dst=TARGET, dpt=3389)
+        submit(UserFactory(), text=log)
+    port_counts.refresh()
+    base = live_server.url
+
+    page.goto(f"{base}/")
+    assert page.inner_text(f"[data-testid=top-sources] tr[data-source='{WORM}'] td:nth-child(2)") == "3"
+    assert "tcp/22" in page.inner_text("[data-testid=top-ports]")
+
+    page.fill("[data-testid=search-form] input[name=q]", f" {WORM} ")
+    page.click("[data-testid=search-form] button[type=submit]")
+    page.wait_for_url(f"{base}/ip/{WORM}/")
+    assert page.inner_text("[data-testid=reporters]") == "3"
+    assert page.inner_text("[data-testid=blocklist]") == "not on the block list"
+
+    page.click("[data-testid=subnet-link]")
+    page.wait_for_url(f"{base}/subnet/45.33.32.0/24/")
+    assert page.inner_text("[data-testid=address-count]") == "2"
+
+    page.click(f"tr[data-source='{NEIGHBOUR}'] a")
+    page.wait_for_url(f"{base}/ip/{NEIGHBOUR}/")
+    page.click("[data-testid=ports] a:text('tcp/3389')")
+    page.wait_for_url(f"{base}/port/tcp/3389/")
+    assert page.inner_text("[data-testid=port]") == "tcp/3389"
+    bars = page.locator("[data-testid=events-chart] rect")
+    assert bars.count() == 30
+    heights = [float(bars.nth(i).get_attribute("height")) for i in range(30)]
+    assert heights[-2] > 0 and sum(1 for h in heights if h > 0) == 1  # yesterday's bar, and only it
+
+    # The nav's search box, from any page; something it cannot look up is explained.
+    page.fill("[data-testid=nav-search]", "not a thing")
+    page.press("[data-testid=nav-search]", "Enter")
+    page.wait_for_url(f"{base}/search/?q=not+a+thing")
+    assert "Nothing to look up for “not a thing”" in page.inner_text("[data-testid=search-message]")
+    assert TARGET not in page.content()
