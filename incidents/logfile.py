@@ -152,11 +152,12 @@ def count_lines(block: bytes) -> int:
 
 
 def split_lines(block: bytes) -> list[str]:
-    """Decode a block and split it where readline() would (LF, CRLF or CR),
-    line ends kept."""
+    """Decode a block and split it where universal newlines would (LF, CRLF
+    or a lone CR), each line ending in a plain LF, so a line's length is its
+    text alone."""
     text = block.decode("utf-8", errors="replace")
     if "\r" in text:
-        return io.StringIO(text, newline="").readlines()
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     last = lines.pop()
     lines = [line + "\n" for line in lines]
