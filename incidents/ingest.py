@@ -98,15 +98,25 @@ WHERE reporter_id = %(reporter)s AND time >= %(first)s AND time <= %(last)s AND 
 ROLLUP_ROWS_UNIQUE = """
 SELECT day, source_ip, protocol, target_port, events, first_seen, last_seen, target_ips FROM ingest_rollup
 """
+# Only keys with several partial rows have their targets unnested and merged
+# (a DISTINCT aggregate per key cost seconds for a million lines when run
+# for every key); a key staged once keeps its row's targets, already
+# distinct and within TARGETS_KEPT, as the unique form does.
 ROLLUP_ROWS_REGROUPED = """
-SELECT day, source_ip, protocol, target_port, events, first_seen, last_seen, target_ips
-FROM (SELECT day, source_ip, protocol, target_port, sum(events) AS events,
-             min(first_seen) AS first_seen, max(last_seen) AS last_seen
-      FROM ingest_rollup GROUP BY day, source_ip, protocol, target_port) AS totals
-JOIN (SELECT day, source_ip, protocol, target_port, (array_agg(DISTINCT ip))[1:%(targets_kept)s] AS target_ips
-      FROM ingest_rollup CROSS JOIN LATERAL unnest(target_ips) AS ip
-      GROUP BY day, source_ip, protocol, target_port) AS targets
-USING (day, source_ip, protocol, target_port)
+WITH keyed AS MATERIALIZED (
+    SELECT day, source_ip, protocol, target_port, sum(events) AS events, min(first_seen) AS first_seen,
+           max(last_seen) AS last_seen, count(*) AS parts, min(target_ips) AS target_ips
+    FROM ingest_rollup GROUP BY day, source_ip, protocol, target_port
+), merged AS (
+    SELECT day, source_ip, protocol, target_port, (array_agg(DISTINCT ip))[1:%(targets_kept)s] AS target_ips
+    FROM ingest_rollup AS r JOIN keyed AS k USING (day, source_ip, protocol, target_port)
+    CROSS JOIN LATERAL unnest(r.target_ips) AS ip
+    WHERE k.parts > 1
+    GROUP BY day, source_ip, protocol, target_port
+)
+SELECT day, source_ip, protocol, target_port, events, first_seen, last_seen,
+       coalesce(merged.target_ips, keyed.target_ips) AS target_ips
+FROM keyed LEFT JOIN merged USING (day, source_ip, protocol, target_port)
 """
 UPSERT_ROLLUPS = """
 WITH totals AS ({rows}), sources AS (

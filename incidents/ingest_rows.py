@@ -73,26 +73,27 @@ class _Rollup:
         self.targets = 0
         self.spills = 0
 
-    def add(self, e: ParsedEvent, day) -> None:
-        t = e.time
-        key = (day, e.source_ip, e.protocol, e.target_port)
+    def add(self, day, source: str, protocol: str, port, target: str, t: datetime, count: int) -> None:
+        # The event's fields come as arguments: the row writer has them in
+        # locals already, and attribute loads are a share of the per-event cost.
+        key = (day, source, protocol, port)
         row = self.rows.get(key)
         if row is None:
             # Most keys see one target: keep it as a string until a second comes.
-            self.rows[key] = [e.count, t, t, e.target_ip]
+            self.rows[key] = [count, t, t, target]
             return
-        row[0] += e.count
+        row[0] += count
         if t < row[1]:
             row[1] = t
         elif t > row[2]:
             row[2] = t
         targets = row[3]
         if type(targets) is str:
-            if targets != e.target_ip:
-                row[3] = {targets: None, e.target_ip: None}
+            if targets != target:
+                row[3] = {targets: None, target: None}
                 self.targets += 2
-        elif len(targets) < SourceDay.TARGETS_KEPT and e.target_ip not in targets:
-            targets[e.target_ip] = None
+        elif len(targets) < SourceDay.TARGETS_KEPT and target not in targets:
+            targets[target] = None
             self.targets += 1
 
     def merge(self, rows: dict[tuple, list]) -> None:
@@ -146,39 +147,40 @@ class _RowWriter:
         self.seen: set[tuple] = set()
         self.filtered = 0
         self.filtered_by: dict[tuple, int] = {}  # (day, reason) -> events, for FilteredDay
-        # Logs repeat seconds; isoformat() and date() are not cheap.
+        # Logs repeat seconds; isoformat() and date() are not cheap. Per
+        # stamp: the row's text up to the source address, and the UTC day.
         self.stamps: dict[datetime, tuple[str, date]] = {}
 
     def row(self, e: ParsedEvent) -> str | None:
         # Called for every event: locals instead of repeated attribute look-ups.
         t, source, target, sp, tp, protocol = e.time, e.source_ip, e.target_ip, e.source_port, e.target_port, e.protocol
-        key = (t, source, sp, target, tp, protocol)  # the fields of the table's fingerprint
         seen = self.seen
-        if key in seen:
+        had = len(seen)
+        # One hash of the key (the fields of the table's fingerprint) rather
+        # than two: added, the set did not grow when the line is a repeat.
+        seen.add((t, source, sp, target, tp, protocol))
+        if len(seen) == had:
             return None
-        if len(seen) >= DEDUPE_WINDOW:
+        if had >= DEDUPE_WINDOW:
             seen.clear()
-        seen.add(key)
+            seen.add((t, source, sp, target, tp, protocol))
         stamp = self.stamps.get(t)
         if stamp is None:
             if len(self.stamps) > 100_000:
                 self.stamps.clear()
-            stamp = self.stamps[t] = (t.isoformat(), t.date())
+            stamp = self.stamps[t] = (f"{self.prefix}{t.isoformat()}{self.middle}", t.date())
         reason = self.reason(e)
         if reason:
             self.filtered += 1
             key = (stamp[1], reason)
             self.filtered_by[key] = self.filtered_by.get(key, 0) + e.count
         elif self.add_to_rollup is not None:
-            self.add_to_rollup(e, stamp[1])
+            self.add_to_rollup(stamp[1], source, protocol, tp, target, t, e.count)
         if sp is None:
             sp = NULL
         if tp is None:
             tp = NULL
-        return (
-            f"{self.prefix}{stamp[0]}{self.middle}{source}\t{sp}\t{target}\t{tp}\t"
-            f"{protocol}\t{e.tcp_flags}\t{e.count}\t{reason}\n"
-        )
+        return f"{stamp[0]}{source}\t{sp}\t{target}\t{tp}\t{protocol}\t{e.tcp_flags}\t{e.count}\t{reason}\n"
 
 
 def copy_text(results: Iterable, writer: _RowWriter, counts: Counts, rows_at_once: int) -> Iterator[str]:
@@ -186,30 +188,43 @@ def copy_text(results: Iterable, writer: _RowWriter, counts: Counts, rows_at_onc
     (but not the filtered ones, which the writer keeps) is up to date at each."""
     first, last = counts.first_time, counts.last_time
     buffer: list[str] = []
+    add = buffer.append
     row = writer.row
+    # Per-event counters live in locals and reach ``counts`` with each batch.
+    lines = repeated = 0
+    placed = None  # parsers hand out one datetime per stamp: a run of lines compares it once
     for result in results:
-        counts.lines += 1
+        lines += 1
         kind = type(result)
         if kind is ParsedEvent:
             text = row(result)
             if text is None:
-                counts.repeated += 1
+                repeated += 1
                 continue
-            buffer.append(text)
+            add(text)
             t = result.time
-            if first is None or t < first:
-                first = t
-            if last is None or t > last:
-                last = t
+            if t is not placed:
+                placed = t
+                if first is None or t < first:
+                    first = t
+                if last is None or t > last:
+                    last = t
             if len(buffer) >= rows_at_once:
+                counts.lines += lines
+                counts.repeated += repeated
+                lines = repeated = 0
                 counts.staged += len(buffer)
                 counts.first_time, counts.last_time = first, last
                 yield "".join(buffer)
                 buffer.clear()
         elif kind is Rejection:
+            counts.lines += lines
+            lines = 0
             counts.reject(result)
         else:
             counts.skipped += 1
+    counts.lines += lines
+    counts.repeated += repeated
     counts.first_time, counts.last_time = first, last
     if buffer:
         counts.staged += len(buffer)

@@ -208,13 +208,18 @@ def test_rollups_are_the_same_when_partial_rollups_spill(submit, recent, monkeyp
     submit(spilling, text=log)
 
     def rollups(user):
-        return sorted(
-            (str(r.source_ip), r.target_port, r.events, r.first_seen, r.last_seen, sorted(r.target_ips))
-            for r in SourceDay.objects.filter(reporter=user)
-        )
+        return source_days(user, targets=sorted)
 
     assert len(rollups(calm)) == 35
     assert rollups(calm) == rollups(spilling)
+
+
+def source_days(user, targets) -> list[tuple]:
+    """The user's SourceDay rows, comparable: ``targets`` of each row's target addresses."""
+    return sorted(
+        (str(r.source_ip), r.target_port, r.events, r.first_seen, r.last_seen, targets(r.target_ips))
+        for r in SourceDay.objects.filter(reporter=user)
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -233,3 +238,31 @@ def test_partitions_and_rollups_past_retention_are_dropped(submit, recent, setti
     assert list(SourceDay.objects.filter(reporter=user).values_list("target_port", flat=True)) == [22]
     assert not PortDay.objects.filter(day=old.date()).exists()
     assert recent.date() + timedelta(days=7) in partitions.existing()  # and the coming week exists
+
+
+def test_spilled_rollups_merge_targets_and_keep_keys_staged_once(submit, recent, monkeypatch):
+    # Spills leave some keys in several partial rows (their targets merged,
+    # up to TARGETS_KEPT) beside keys staged once (their row kept as is).
+    from incidents import ingest
+
+    lines = [
+        iptables_line(recent - timedelta(seconds=i), src=f"45.1.{i % 3}.1", dst=f"198.51.100.{i // 3 % 90 + 1}", dpt=22)
+        for i in range(600)
+    ]
+    lines.insert(300, iptables_line(recent, src="45.9.9.9", dst="198.51.100.200", dpt=23))
+    log = "".join(lines)
+    calm, spilling = UserFactory(), UserFactory()
+    submit(calm, text=log)
+    monkeypatch.setattr(ingest, "COPY_CHUNK", 50)  # the bound is checked between COPY chunks
+    monkeypatch.setattr(ingest._Rollup, "MAX_KEYS", 2)
+    submit(spilling, text=log)
+
+    def rollups(user):
+        return source_days(user, targets=len)
+
+    assert rollups(calm) == rollups(spilling)
+    assert [row[-1] for row in rollups(calm)] == [SourceDay.TARGETS_KEPT] * 3 + [1]
+    once = SourceDay.objects.get(reporter=spilling, source_ip="45.9.9.9")
+    assert (once.events, [str(ip) for ip in once.target_ips]) == (1, ["198.51.100.200"])
+    merged = SourceDay.objects.get(reporter=spilling, source_ip="45.1.0.1")
+    assert len({str(ip) for ip in merged.target_ips}) == SourceDay.TARGETS_KEPT

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -201,3 +201,27 @@ def test_parser_processes_of_a_killed_worker_exit(submit, recent):
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=15)
+
+
+def test_parselog_lines_are_orjson_of_each_event():
+    # printed() encodes a chunk's events in one call and splits the list; each
+    # line must still be exactly orjson.dumps(event), even for strings that
+    # hold the text between two encoded events.
+    import orjson
+
+    from incidents.management.commands.parselog import printed
+    from incidents.parsers import ParsedEvent, Rejection, Skipped
+
+    at = datetime(2026, 3, 1, 12, 0, 1, 250000, tzinfo=UTC)
+    odd = '},{"lineno":7,"x":"\\'
+    events = [
+        ParsedEvent(1, at, "203.0.113.5", "198.51.100.7", "tcp", 4444, 22, "S"),
+        ParsedEvent(2, at, "2001:db8::1", "2001:db8::2", odd, None, None, odd, 3),
+        ParsedEvent(3, at.replace(microsecond=0), "203.0.113.5", "198.51.100.7", "icmp", 8, 0),
+    ]
+    results = [events[0], Skipped(9, "allowed"), *events[1:], Rejection(4, "bad", "x")]
+    out, errors, n, rejected, skipped = printed(results)
+    assert out.split(b"\n") == [orjson.dumps(e) for e in events] + [b""]
+    assert (n, rejected, skipped) == (3, 1, 1)
+    assert errors == "line 4: bad: x\n"
+    assert printed([]) == (b"", "", 0, 0, 0)
