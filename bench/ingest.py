@@ -7,6 +7,7 @@ DATABASE_URL's database with `_bench` appended, or `portal_bench` on the
 embedded server) so it never touches real data.
 """
 
+import json
 import os
 import random
 import subprocess
@@ -48,15 +49,55 @@ def generate(path: Path, n: int) -> None:
             )
 
 
-def run_child(code: str, env: dict) -> tuple[float, int]:
-    """Run Python code in a fresh process; return wall seconds and peak RSS in MB."""
+def run_child(args: list[str], env: dict, stdout=None) -> tuple[float, float, int]:
+    """Run a fresh Python process; return wall seconds, CPU seconds (user +
+    system, with its reaped helper processes) and peak RSS in MB of the
+    largest of them."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"child failed with status {status}")
-    return elapsed, usage.ru_maxrss // 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+
+
+def backend_cpu(cursor) -> float | None:
+    """CPU seconds so far of this connection's PostgreSQL backend, when the
+    server runs on this machine and its /proc is readable."""
+    cursor.execute("SELECT pg_backend_pid()")
+    try:
+        fields = Path(f"/proc/{cursor.fetchone()[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# Timed inside the worker process: the task from start to commit, its CPU
+# (its own, its parser processes', its database backend's) and memory.
+WORKER = """
+import django, json, os, resource, sys, time
+django.setup()
+sys.path.insert(0, "bench")
+from django.db import connection
+from ingest import backend_cpu
+from incidents.ingest import ingest_submission
+with connection.cursor() as c:
+    db0 = backend_cpu(c.cursor)
+t0, cpu0 = time.perf_counter(), os.times()
+ingest_submission({pk})
+t1, cpu1 = time.perf_counter(), os.times()
+with connection.cursor() as c:
+    db1 = backend_cpu(c.cursor)
+json.dump({{
+    "seconds": t1 - t0,
+    "cpu": cpu1.user - cpu0.user + cpu1.system - cpu0.system,
+    "helpers_cpu": cpu1.children_user - cpu0.children_user + cpu1.children_system - cpu0.children_system,
+    "db_cpu": None if db0 is None else db1 - db0,
+    "self_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    "helpers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
+}}, open({path!r}, "w"))
+"""
 
 
 def main() -> None:
@@ -86,18 +127,11 @@ def main() -> None:
     assert count == LINES
     print(f"parse_lines_per_s: {LINES / parse_seconds:.0f}")
 
-    # The parselog command, JSON out to /dev/null.
-    started = time.perf_counter()
+    # The parselog command, the whole process (start-up included), JSON out to /dev/null.
     with open(os.devnull, "wb") as sink:
-        subprocess.run(
-            [sys.executable, "manage.py", "parselog", str(log), "--format", "iptables"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.DEVNULL,
-            check=True,
-        )
-    print(f"parselog_lines_per_s: {LINES / (time.perf_counter() - started):.0f}")
+        seconds, cpu, _ = run_child(["manage.py", "parselog", str(log), "--format", "iptables"], env, stdout=sink)
+    print(f"parselog_lines_per_s: {LINES / seconds:.0f}")
+    print(f"parselog_cpu_us_per_line: {cpu / LINES * 1e6:.2f}")
 
     # End to end: the stored submission processed by a fresh worker process.
     from incidents.services import submission_create
@@ -112,14 +146,10 @@ def main() -> None:
         sub = submission_create(user=user, channel="web", fileobj=f, name=packed.name, declared_format="")
     # A worker is long-lived: the task is timed inside it (start to commit),
     # and the whole process, start-up included, beside it.
-    timing = var / "task-seconds"
-    process_seconds, peak_mb = run_child(
-        "import django, time; django.setup(); from incidents.ingest import ingest_submission; "
-        f"t = time.perf_counter(); ingest_submission({sub.pk}); "
-        f"open({str(timing)!r}, 'w').write(str(time.perf_counter() - t))",
-        env,
-    )
-    seconds = float(timing.read_text())
+    timing = var / "task.json"
+    process_seconds, _, peak_mb = run_child(["-c", WORKER.format(pk=sub.pk, path=str(timing))], env)
+    task = json.loads(timing.read_text())
+    seconds = task["seconds"]
     sub.refresh_from_db()
     assert sub.status == "done" and sub.accepted + sub.filtered + sub.duplicate == LINES, sub.error
     ingest_rate = LINES / seconds
@@ -127,15 +157,24 @@ def main() -> None:
     print(f"ingest_process_seconds: {process_seconds:.2f}")
     print(f"ingest_lines_per_s: {ingest_rate:.0f}")
     print(f"ingest_worker_peak_mb: {peak_mb}")
+    print(f"ingest_worker_self_peak_mb: {task['self_peak_mb']}")
+    print(f"ingest_parser_process_peak_mb: {task['helpers_peak_mb']}")
+    print(f"ingest_worker_cpu_us_per_line: {task['cpu'] / LINES * 1e6:.2f}")
+    print(f"ingest_parser_processes_cpu_us_per_line: {task['helpers_cpu'] / LINES * 1e6:.2f}")
+    if task["db_cpu"] is not None:
+        print(f"ingest_db_backend_cpu_us_per_line: {task['db_cpu'] / LINES * 1e6:.2f}")
     print(f"ingest_accepted: {sub.accepted}")
 
     # The same rows by plain COPY into an identical partitioned table: the limit we chase.
-    copy_rate = plain_copy_rate(user.pk, sub.pk)
+    copy_rate, copy_cpu = plain_copy_rate(user.pk, sub.pk)
     print(f"plain_copy_rows_per_s: {copy_rate:.0f}")
+    if copy_cpu is not None:
+        print(f"plain_copy_db_backend_cpu_us_per_row: {copy_cpu * 1e6:.2f}")
     print(f"ingest_to_copy_ratio: {ingest_rate / copy_rate:.2f}")
 
 
-def plain_copy_rate(reporter: int, submission: int) -> float:
+def plain_copy_rate(reporter: int, submission: int) -> tuple[float, float | None]:
+    """Rows a second, and the backend's CPU seconds a row."""
     from django.db import connection
 
     with connection.cursor() as c:
@@ -157,13 +196,15 @@ def plain_copy_rate(reporter: int, submission: int) -> float:
         with cur.copy(f"COPY ({query}) TO STDOUT") as out:
             chunks.extend(bytes(block) for block in out)
         rows = sum(chunk.count(b"\n") for chunk in chunks)
+        cpu0 = backend_cpu(cur)
         started = time.perf_counter()
         with cur.copy(f"COPY bench_event ({COLUMNS}) FROM STDIN") as copy:
             for chunk in chunks:
                 copy.write(chunk)
         seconds = time.perf_counter() - started
+        cpu1 = backend_cpu(cur)
         cur.execute("DROP TABLE bench_event")
-    return rows / seconds
+    return rows / seconds, None if cpu0 is None else (cpu1 - cpu0) / rows
 
 
 if __name__ == "__main__":

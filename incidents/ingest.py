@@ -16,9 +16,8 @@ statement from exactly the rows this submission added.
 
 import itertools
 import logging
-from contextlib import ExitStack
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from contextlib import ExitStack, closing
+from datetime import UTC, timedelta
 
 import psycopg
 from django.conf import settings
@@ -29,19 +28,17 @@ from django.utils import timezone
 from . import partitions
 from .filter_loading import filter_for_user
 from .filters import EventFilter
-from .logfile import LineReader, LogFileError, open_binary
+from .ingest_chunks import LogChunks, staged_in_order, staged_in_parallel
+from .ingest_rows import Counts, _Rollup, _RowWriter
+from .logfile import LogFileError, open_binary
 from .models import SourceDay, Submission
-from .normalise import parse_lines, too_long_rejections
-from .parsers import ParseContext, ParsedEvent, Rejection, UnknownFormat
+from .normalise import too_long_rejections
+from .parsers import ParseContext, UnknownFormat
 
 log = logging.getLogger(__name__)
 
 COPY_CHUNK = 4000
 PROGRESS_EVERY = 50_000
-# Recent lines remembered to drop repeats within one file; a repeat further
-# apart still lands exactly once, through the merge path.
-DEDUPE_WINDOW = 50_000
-NULL = "\\N"  # COPY text format
 LOCK_NAMESPACE = 7001  # PostgreSQL advisory lock classes: one submission,
 REPORTER_LOCK = 7002  # and one reporter's events (see reevaluate.py)
 
@@ -144,189 +141,58 @@ ON CONFLICT (day, protocol, target_port) DO UPDATE SET events = p.events + EXCLU
 """
 
 
-@dataclass
-class Counts:
-    lines: int = 0
-    staged: int = 0
-    repeated: int = 0  # identical to an earlier line of the same file
-    filtered: int = 0
-    filtered_by: dict = field(default_factory=dict)
-    skipped: int = 0
-    rejected: int = 0
-    rejected_lines: list = field(default_factory=list)
-    first_time: datetime | None = None
-    last_time: datetime | None = None
-
-    def reject(self, rejection: Rejection):
-        self.rejected += 1
-        if len(self.rejected_lines) < Submission.MAX_REJECTED_KEPT:
-            # PostgreSQL's jsonb cannot hold NUL (a UTF-16 or binary log is full of them).
-            reason, text = rejection.reason.replace("\x00", "\ufffd"), rejection.line[:300].replace("\x00", "\ufffd")
-            self.rejected_lines.append({"line": rejection.lineno, "reason": reason, "text": text})
-
-
 def progress_key(submission_id: int) -> str:
     return f"submission-progress:{submission_id}"
 
 
-class _Rollup:
-    """Partial rollups of the kept events, keyed like SourceDay; spilled to
-    the ingest_rollup table when they grow, so memory stays bounded whatever
-    the file size: about 300 bytes a key and 70 a kept target."""
-
-    MAX_KEYS = 100_000
-    MAX_TARGETS = 1_000_000
-
-    def __init__(self):
-        self.rows: dict[tuple, list] = {}
-        self.targets = 0
-        self.spills = 0
-
-    def add(self, e: ParsedEvent) -> None:
-        t = e.time
-        key = (t.date(), e.source_ip, e.protocol, e.target_port)
-        row = self.rows.get(key)
-        if row is None:
-            # Most keys see one target: keep it as a string until a second comes.
-            self.rows[key] = [e.count, t, t, e.target_ip]
-            return
-        row[0] += e.count
-        if t < row[1]:
-            row[1] = t
-        elif t > row[2]:
-            row[2] = t
-        targets = row[3]
-        if type(targets) is str:
-            if targets != e.target_ip:
-                row[3] = {targets, e.target_ip}
-                self.targets += 2
-        elif len(targets) < SourceDay.TARGETS_KEPT and e.target_ip not in targets:
-            targets.add(e.target_ip)
-            self.targets += 1
-
-    def full(self) -> bool:
-        return len(self.rows) >= self.MAX_KEYS or self.targets >= self.MAX_TARGETS
-
-    def spill(self, cursor) -> None:
-        items = iter(self.rows.items())
-        with cursor.copy(COPY_ROLLUP) as copy:
-            while chunk := list(itertools.islice(items, COPY_CHUNK)):
-                copy.write("".join(_rollup_line(key, row) for key, row in chunk))
-        self.rows.clear()
-        self.targets = 0
-        self.spills += 1
-
-
-def _rollup_line(key, row) -> str:
-    day, source, protocol, port = key
-    events, first, last, targets = row
-    targets = targets if type(targets) is str else ",".join(targets)
-    port = -1 if port is None else port
-    return f"{day}\t{source}\t{protocol}\t{port}\t{events}\t{first.isoformat()}\t{last.isoformat()}\t{{{targets}}}\n"
-
-
-class _RowWriter:
-    """Turns events into COPY text rows, dropping lines repeated within the
-    file, and (on the fast path) gathers the rollups of the kept ones."""
-
-    def __init__(self, submission: Submission, event_filter: EventFilter, rollup: _Rollup | None):
-        self.prefix = f"{submission.user_id}\t"
-        self.middle = f"\t{submission.pk}\t"
-        self.reason = event_filter.reason
-        self.add_to_rollup = rollup.add if rollup is not None else None
-        self.seen: set[tuple] = set()
-        self.filtered = 0
-        self.filtered_by: dict[tuple, int] = {}  # (day, reason) -> events, for FilteredDay
-        self.stamps: dict[datetime, str] = {}  # logs repeat seconds; isoformat() is not cheap
-
-    def row(self, e: ParsedEvent) -> str | None:
-        # Called for every event: locals instead of repeated attribute look-ups.
-        t, source, target, sp, tp, protocol = e.time, e.source_ip, e.target_ip, e.source_port, e.target_port, e.protocol
-        key = (t, source, sp, target, tp, protocol)  # the fields of the table's fingerprint
-        seen = self.seen
-        if key in seen:
-            return None
-        if len(seen) >= DEDUPE_WINDOW:
-            seen.clear()
-        seen.add(key)
-        reason = self.reason(e)
-        if reason:
-            self.filtered += 1
-            key = (t.date(), reason)
-            self.filtered_by[key] = self.filtered_by.get(key, 0) + e.count
-        elif self.add_to_rollup is not None:
-            self.add_to_rollup(e)
-        stamp = self.stamps.get(t)
-        if stamp is None:
-            if len(self.stamps) > 100_000:
-                self.stamps.clear()
-            stamp = self.stamps[t] = t.isoformat()
-        if sp is None:
-            sp = NULL
-        if tp is None:
-            tp = NULL
-        return (
-            f"{self.prefix}{stamp}{self.middle}{source}\t{sp}\t{target}\t{tp}\t"
-            f"{protocol}\t{e.tcp_flags}\t{e.count}\t{reason}\n"
-        )
+def _spill(rollup: _Rollup, cursor) -> None:
+    lines = rollup.lines()
+    with cursor.copy(COPY_ROLLUP) as copy:
+        while chunk := list(itertools.islice(lines, COPY_CHUNK)):
+            copy.write("".join(chunk))
+    rollup.rows.clear()
+    rollup.targets = 0
+    rollup.spills += 1
 
 
 def _stage(cursor, copy_sql: str, submission: Submission, event_filter: EventFilter, rollup: _Rollup | None):
     """Parse the stored log and COPY its events with ``copy_sql``; return the
     parser's name and the counts."""
     counts = Counts()
-    writer = _RowWriter(submission, event_filter, rollup)
+    writer = _RowWriter(submission.user_id, submission.pk, event_filter.reason, rollup)
     ctx = ParseContext(tz=submission.tz, received_at=submission.created_at.astimezone(UTC))
     with (
         submission.raw.open("rb") as raw,
         open_binary(raw, settings.LOG_MAX_UNCOMPRESSED_BYTES) as binary,
         ExitStack() as copying,
+        ExitStack() as parsing,
     ):
-        reader = LineReader(binary, settings.LOG_MAX_LINE_CHARS)
-        parser, results = parse_lines(reader, ctx, submission.declared_format)
-        first = last = None
-        buffer: list[str] = []
+        log = LogChunks(binary, ctx, submission.declared_format)
+        if log.parallel:
+            data = staged_in_parallel(log, writer, counts, rollup, cursor.connection.fileno())
+        else:
+            data = staged_in_order(log, submission.declared_format, writer, counts, COPY_CHUNK)
+        # Closed on the way out even when COPY fails (a repeat: the merge
+        # path follows), so the parser processes are gone before it starts.
+        parsing.enter_context(closing(data))
         copy = copying.enter_context(cursor.copy(copy_sql))
-        for result in results:
-            counts.lines += 1
-            kind = type(result)
-            if kind is ParsedEvent:
-                row = writer.row(result)
-                if row is None:
-                    counts.repeated += 1
-                    continue
-                buffer.append(row)
-                t = result.time
-                if first is None or t < first:
-                    first = t
-                if last is None or t > last:
-                    last = t
-                if len(buffer) >= COPY_CHUNK:
-                    copy.write("".join(buffer))
-                    counts.staged += len(buffer)
-                    buffer.clear()
-                    if counts.staged % PROGRESS_EVERY < COPY_CHUNK:
-                        _report_progress(submission, raw, counts)
-                    if rollup is not None and rollup.full():
-                        # One statement at a time per connection: end this COPY to spill.
-                        copying.close()
-                        rollup.spill(cursor)
-                        copy = copying.enter_context(cursor.copy(copy_sql))
-            elif kind is Rejection:
-                counts.reject(result)
-            else:
-                counts.skipped += 1
-        if buffer:
-            copy.write("".join(buffer))
-            counts.staged += len(buffer)
-        for rejection in too_long_rejections(reader.too_long, settings.LOG_MAX_LINE_CHARS):
-            counts.lines += 1
-            counts.reject(rejection)
+        progress_at = PROGRESS_EVERY
+        for chunk in data:
+            if chunk:
+                copy.write(chunk)
+            if counts.staged >= progress_at:
+                _report_progress(submission, raw, counts)
+                progress_at = counts.staged + PROGRESS_EVERY
+            if rollup is not None and rollup.full():
+                # One statement at a time per connection: end this COPY to spill.
+                copying.close()
+                _spill(rollup, cursor)
+                copy = copying.enter_context(cursor.copy(copy_sql))
+    for rejection in too_long_rejections(counts.too_long, settings.LOG_MAX_LINE_CHARS):
+        counts.lines += 1
+        counts.reject(rejection)
     counts.rejected_lines.sort(key=lambda r: r["line"])
-    counts.first_time, counts.last_time = first, last
-    counts.filtered = writer.filtered
-    counts.filtered_by = writer.filtered_by
-    return parser.name, counts
+    return log.parser.name, counts
 
 
 def _report_progress(submission, raw, counts: Counts):
@@ -402,7 +268,7 @@ def _load(submission: Submission) -> None:
             with transaction.atomic():
                 rollup = _Rollup()
                 parser_name, counts = _stage(cur, COPY_EVENTS, submission, event_filter, rollup)
-                rollup.spill(cur)
+                _spill(rollup, cur)
             # Every staged row was new, so the counts are the parser's.
             inserted, filtered = counts.staged, counts.filtered
             unique_keys = rollup.spills <= 1

@@ -11,7 +11,7 @@ import io
 import lzma
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -93,31 +93,105 @@ def open_binary(raw, max_bytes: int):
     yield io.BufferedReader(_CappedReader(stream, max_bytes), buffer_size=1024 * 1024)
 
 
+# Lines are read a block at a time and split in bulk: per-line readline()
+# through a text wrapper cost more than parsing the line did.
+BLOCK_BYTES = 1024 * 1024
+BOM = b"\xef\xbb\xbf"  # Windows tools write one; it is not part of the first line
+
+
+def _cut(data: bytes) -> int:
+    """Index just past the last line end in ``data``, 0 if none. A final CR
+    is left for the next block, where it may turn out to be half a CRLF."""
+    lf = data.rfind(b"\n")
+    cr = data.rfind(b"\r", lf + 1, len(data) - 1)
+    return max(lf, cr) + 1
+
+
+def line_blocks(binary, max_chars: int, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """The stream as blocks of whole lines, about ``size`` bytes each.
+
+    A line too long to be a log line is cut to a stub that still counts as
+    longer than ``max_chars`` (whatever its encoding) and the rest of it is
+    dropped, so memory stays bounded by the block size.
+    """
+    cap = 4 * max_chars + 4  # bytes: surely more than max_chars characters
+    carry, skipping, first = b"", False, True
+    try:
+        while data := binary.read(size):
+            if first:
+                data, first = data.removeprefix(BOM), False
+            if skipping:
+                ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+                if not ends:
+                    continue
+                data, skipping = data[min(ends) + 1 :], False
+            buffer = carry + data if carry else data
+            cut = _cut(buffer)
+            if cut:
+                yield buffer[:cut]
+            carry = buffer[cut:]
+            if len(carry) > cap:
+                yield carry[:cap] + b"\n"
+                carry, skipping = b"", True
+    except LogFileError:
+        raise  # the unpacked size limit: its own message
+    except DAMAGED as exc:
+        raise LogFileError(f"the compressed file is damaged or cut short ({exc})") from None
+    if carry and not skipping:
+        yield carry
+
+
+def count_lines(block: bytes) -> int:
+    """Lines in a block from ``line_blocks``, counted as ``split_lines`` does."""
+    n = block.count(b"\n")
+    if b"\r" in block:
+        n += block.count(b"\r") - block.count(b"\r\n")
+    if block and block[-1:] not in b"\r\n":
+        n += 1
+    return n
+
+
+def split_lines(block: bytes) -> list[str]:
+    """Decode a block and split it where universal newlines would (LF, CRLF
+    or a lone CR), each line ending in a plain LF, so a line's length is its
+    text alone."""
+    text = block.decode("utf-8", errors="replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    last = lines.pop()
+    lines = [line + "\n" for line in lines]
+    if last:
+        lines.append(last)
+    return lines
+
+
+def mark_too_long(lines: list[str], first: int, max_chars: int) -> list[int]:
+    """Blank out overlong lines in place (longer than ``max_chars`` without
+    their line end); return their numbers (``first`` is the number of ``lines[0]``)."""
+    if max(map(len, lines), default=0) <= max_chars:
+        return []
+    numbers = []
+    for i, line in enumerate(lines):
+        if len(line) > max_chars and len(line.rstrip("\r\n")) > max_chars:
+            numbers.append(first + i)
+            lines[i] = "\n"
+    return numbers
+
+
 class LineReader:
     """Iterate over decoded lines; overlong lines come out empty and their
     numbers are collected in ``too_long`` so line numbering stays true."""
 
-    def __init__(self, binary, max_chars: int):
-        # utf-8-sig: a byte order mark (Windows tools write one) is not part of the first line.
-        # newline=None: \n, \r\n and a lone \r (old Mac and some appliances) each end a line and come
-        # out as one "\n", so a line's length is its text alone and a CRLF cut at the limit stays whole.
-        self.text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline=None)
+    def __init__(self, binary, max_chars: int, blocks: Iterable[bytes] | None = None):
+        self.blocks = blocks if blocks is not None else line_blocks(binary, max_chars)
         self.max_chars = max_chars
         self.too_long: list[int] = []
 
     def __iter__(self) -> Iterator[str]:
-        readline, limit = self.text.readline, self.max_chars + 1  # the longest line allowed and its end
         lineno = 0
-        try:
-            while line := readline(limit):
-                lineno += 1
-                if len(line) == limit and not line.endswith("\n"):
-                    while (rest := readline(limit)) and not rest.endswith("\n"):
-                        pass
-                    self.too_long.append(lineno)
-                    line = "\n"
-                yield line
-        except LogFileError:
-            raise  # the unpacked size limit: its own message
-        except DAMAGED as exc:
-            raise LogFileError(f"the compressed file is damaged or cut short ({exc})") from None
+        for block in self.blocks:
+            lines = split_lines(block)
+            self.too_long.extend(mark_too_long(lines, lineno + 1, self.max_chars))
+            lineno += len(lines)
+            yield from lines

@@ -6,6 +6,7 @@ DATABASE_URL, REDIS_URL, EMAIL_URL, SECRET_KEY and ALLOWED_HOSTS. README.md
 lists every variable.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -290,6 +291,9 @@ SUBMISSION_RAW_RETENTION_DAYS = env.int("SUBMISSION_RAW_RETENTION_DAYS", default
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)  # as sent (compressed or not)
 LOG_MAX_UNCOMPRESSED_BYTES = env.int("LOG_MAX_UNCOMPRESSED_BYTES", default=2 * 1024 * 1024 * 1024)
 LOG_MAX_LINE_CHARS = 65536
+# Processes parsing one large log whose lines read alone (most formats), as a
+# worker and parselog do it; 1 parses in the worker itself. Default: the cores.
+INGEST_PARSE_PROCESSES = env.int("INGEST_PARSE_PROCESSES", default=min(os.cpu_count() or 1, 8))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Mail intake ------------------------------------------------------------------------------------------

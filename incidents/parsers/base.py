@@ -264,7 +264,11 @@ class Parser:
     used to recognise the format from the first lines) and ``parse_line``
     (one line to one result, raising LineError for bad lines). Formats with a
     header that changes how later lines read (W3C ``#Fields``, CSV header
-    rows) override ``parse`` to keep that state.
+    rows) override ``parse`` to keep that state, and set
+    ``line_independent`` to False.
+
+    ``parse`` numbers lines from ``start``: a log may be parsed in chunks
+    (each by another process) when every line reads alone.
     """
 
     name: str = ""
@@ -272,6 +276,9 @@ class Parser:
     # True for formats known only by a header row (generic CSV): detection
     # then asks ``matches`` about the first line alone.
     recognised_by_first_line: bool = False
+    # False where one line changes how later lines read (headers, pairs):
+    # such logs are parsed whole, in order, by one process.
+    line_independent: bool = True
 
     def matches(self, line: str) -> bool:
         raise NotImplementedError
@@ -280,9 +287,9 @@ class Parser:
         """Return a result, or None for a blank line that says nothing."""
         raise NotImplementedError
 
-    def parse(self, lines: Iterable[str], ctx: ParseContext) -> Iterator[ParseResult]:
+    def parse(self, lines: Iterable[str], ctx: ParseContext, start: int = 1) -> Iterator[ParseResult]:
         parse_line = self.parse_line
-        for lineno, raw in enumerate(lines, start=1):
+        for lineno, raw in enumerate(lines, start=start):
             line = raw.rstrip("\r\n")
             if not line.strip():
                 continue

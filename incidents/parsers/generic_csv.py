@@ -99,6 +99,7 @@ class _Columns:
 
 class GenericCsvParser(Parser):
     name = "generic_csv"
+    line_independent = False  # the header row names the columns of every later line
     label = "Generic CSV with a header row (comma, semicolon or tab)"
     recognised_by_first_line = True
 
@@ -111,9 +112,9 @@ class GenericCsvParser(Parser):
         roles = {_ROLE.get(_normalise(cell)) for cell in line.split(delimiter)}
         return "src" in roles and "dst" in roles
 
-    def parse(self, lines: Iterable[str], ctx: ParseContext) -> Iterator[ParseResult]:
+    def parse(self, lines: Iterable[str], ctx: ParseContext, start: int = 1) -> Iterator[ParseResult]:
         columns = delimiter = None
-        for lineno, raw in enumerate(lines, start=1):
+        for lineno, raw in enumerate(lines, start=start):
             line = raw.rstrip("\r\n")
             if not line.strip():
                 continue

@@ -141,7 +141,7 @@ class IptablesParser(Parser):
     def matches(self, line: str) -> bool:
         return " SRC=" in line and " DST=" in line and "IN=" in line and " OUT=" in line
 
-    def parse(self, lines: Iterable[str], ctx: ParseContext) -> Iterator[ParseResult]:
+    def parse(self, lines: Iterable[str], ctx: ParseContext, start: int = 1) -> Iterator[ParseResult]:
         fast, parse_line, pton, v4 = _FAST.match, self.parse_line, inet_pton, AF_INET
         event, skipped = ParsedEvent, Skipped
         clock = _MinuteClock(ctx)
@@ -150,7 +150,7 @@ class IptablesParser(Parser):
         skips: dict[str, str] = {}
         targets: set[str] = set()
         kinds: dict[tuple[str, str | None], tuple[str, str]] = {}  # (PROTO=, flag words) -> (protocol, flags)
-        for lineno, raw in enumerate(lines, start=1):
+        for lineno, raw in enumerate(lines, start=start):
             m = fast(raw)
             if m is not None:
                 stamp, iso, off, prefix, src, dst, proto, spt, dpt, flags, itype, icode = m.groups()

@@ -136,14 +136,15 @@ def _event(lineno: int, cells: list[str], at: Columns, ctx: ParseContext) -> Par
 
 class PaloAltoParser(Parser):
     name = "paloalto"
+    line_independent = False  # an export's header row sets the column layout of later lines
     label = "Palo Alto Networks PAN-OS traffic log (CSV)"
 
     def matches(self, line: str) -> bool:
         return _HEADER.match(line) is not None or _RECORD.search(line) is not None
 
-    def parse(self, lines: Iterable[str], ctx: ParseContext) -> Iterator[ParseResult]:
+    def parse(self, lines: Iterable[str], ctx: ParseContext, start: int = 1) -> Iterator[ParseResult]:
         at = None  # column layout from an export's header row
-        for lineno, raw in enumerate(lines, start=1):
+        for lineno, raw in enumerate(lines, start=start):
             line = raw.rstrip("\r\n")
             if not line.strip():
                 continue

@@ -73,6 +73,7 @@ def _flags(record: dict, event_type: str) -> str:
 
 class SuricataEveParser(Parser):
     name = "suricata_eve"
+    line_independent = False  # an alert and the drop record after it are paired into one event
     label = "Suricata EVE JSON (eve.json)"
 
     def matches(self, line: str) -> bool:
@@ -81,11 +82,11 @@ class SuricataEveParser(Parser):
     def parse_line(self, lineno: int, line: str, ctx: ParseContext) -> ParsedEvent | Skipped | None:
         return self._parse(lineno, line, ctx, None)
 
-    def parse(self, lines: Iterable[str], ctx: ParseContext) -> Iterator[ParseResult]:
+    def parse(self, lines: Iterable[str], ctx: ParseContext, start: int = 1) -> Iterator[ParseResult]:
         # In IPS mode with drop logging on, one dropped packet gives a
         # "blocked" alert and a drop record; it is one attack, reported once.
         dropped: dict[tuple, tuple[str, int]] = {}
-        for lineno, raw in enumerate(lines, start=1):
+        for lineno, raw in enumerate(lines, start=start):
             line = raw.rstrip("\r\n")
             if not line.strip():
                 continue

@@ -90,15 +90,16 @@ def _number(text: str | None, what: str) -> int | None:
 
 class WindowsFirewallParser(Parser):
     name = "windows_firewall"
+    line_independent = False  # #Fields and #Time Format headers change how later lines read
     label = "Windows Firewall log (pfirewall.log)"
 
     def matches(self, line: str) -> bool:
         line = line.lstrip("\ufeff")
         return _DATA.match(line) is not None or _HEADER.match(line) is not None
 
-    def parse(self, lines: Iterable[str], ctx: ParseContext) -> Iterator[ParseResult]:
+    def parse(self, lines: Iterable[str], ctx: ParseContext, start: int = 1) -> Iterator[ParseResult]:
         current, utc = DEFAULT_LAYOUT, False
-        for lineno, raw in enumerate(lines, start=1):
+        for lineno, raw in enumerate(lines, start=start):
             line = raw.rstrip("\r\n").lstrip("\ufeff")
             if not line.strip():
                 continue

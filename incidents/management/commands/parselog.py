@@ -1,7 +1,9 @@
 """Parse a log and print what the portal would store, without storing anything.
 
 Events go to standard output as JSON lines; rejected lines go to standard
-error with their numbers and reasons, then a summary.
+error with their numbers and reasons, then a summary. A large log in a
+format whose lines read alone is parsed in chunks by helper processes, as
+the worker does; the output is the same, in the same order.
 """
 
 import sys
@@ -12,9 +14,36 @@ import orjson
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.logfile import LineReader, LogFileError, open_binary
+from incidents.ingest_chunks import LogChunks
+from incidents.logfile import LogFileError, mark_too_long, open_binary, split_lines
 from incidents.normalise import parse_lines, too_long_rejections
+from incidents.parallel import ChunkPool
 from incidents.parsers import BY_NAME, ParseContext, ParsedEvent, Rejection, UnknownFormat
+
+# Between two events in orjson's encoding of a list of them. It cannot occur
+# inside an encoded string (orjson escapes every quote in one), so replacing
+# it splits the list into exactly orjson.dumps(event) per line: one C call a
+# chunk instead of one per event.
+_BETWEEN = b'},{"lineno":'
+_BETWEEN_LINES = b'}\n{"lineno":'
+
+
+def printed(results) -> tuple[bytes, str, int, int, int]:
+    """Events as JSON lines, rejections as text, and how many of each
+    (events, rejected, skipped)."""
+    events, errors, skipped = [], [], 0
+    add = events.append
+    for result in results:
+        kind = type(result)
+        if kind is ParsedEvent:
+            add(result)
+        elif kind is Rejection:
+            errors.append(f"line {result.lineno}: {result.reason}: {result.line[:200]}\n")
+        else:
+            skipped += 1
+    # orjson writes the slotted dataclass and its UTC datetime natively.
+    out = orjson.dumps(events)[1:-1].replace(_BETWEEN, _BETWEEN_LINES) + b"\n" if events else b""
+    return out, "".join(errors), len(events), len(errors), skipped
 
 
 class Command(BaseCommand):
@@ -30,39 +59,54 @@ class Command(BaseCommand):
             tz = zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise CommandError(f"unknown time zone {timezone!r}") from None
-        now = datetime.now(UTC)
-        ctx = ParseContext(tz=tz, received_at=now)
+        ctx = ParseContext(tz=tz, received_at=datetime.now(UTC))
         out, err = sys.stdout.buffer, sys.stderr
         events = rejected = skipped = 0
+        too_long: list[int] = []
         try:
             raw = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
         except OSError as exc:
             raise CommandError(str(exc)) from None
         with raw, open_binary(raw, settings.LOG_MAX_UNCOMPRESSED_BYTES) as binary:
-            reader = LineReader(binary, settings.LOG_MAX_LINE_CHARS)
             try:
-                parser, results = parse_lines(reader, ctx, format or "")
-                buffer = []
-                for result in results:
-                    kind = type(result)
-                    if kind is ParsedEvent:
-                        events += 1
-                        # orjson writes the slotted dataclass and its UTC datetime natively.
-                        buffer.append(orjson.dumps(result))
-                        if len(buffer) >= 2000:
-                            out.write(b"\n".join(buffer) + b"\n")
-                            buffer.clear()
-                    elif kind is Rejection:
-                        rejected += 1
-                        err.write(f"line {result.lineno}: {result.reason}: {result.line[:200]}\n")
-                    else:
-                        skipped += 1
-                if buffer:
-                    out.write(b"\n".join(buffer) + b"\n")
+                log = LogChunks(binary, ctx, format or "")
+                for data, errors, e, r, s, long in self._chunks(log, format or ""):
+                    out.write(data)
+                    err.write(errors)
+                    events, rejected, skipped = events + e, rejected + r, skipped + s
+                    too_long.extend(long)
             except (LogFileError, UnknownFormat) as exc:
                 raise CommandError(str(exc)) from None
-            for result in too_long_rejections(reader.too_long, settings.LOG_MAX_LINE_CHARS):
-                rejected += 1
-                err.write(f"line {result.lineno}: {result.reason}\n")
+        for result in too_long_rejections(too_long, settings.LOG_MAX_LINE_CHARS):
+            rejected += 1
+            err.write(f"line {result.lineno}: {result.reason}\n")
         out.flush()
-        err.write(f"format {parser.name}: {events} events, {skipped} skipped, {rejected} rejected\n")
+        err.write(f"format {log.parser.name}: {events} events, {skipped} skipped, {rejected} rejected\n")
+
+    def _chunks(self, log: LogChunks, declared_format: str):
+        if log.parallel:
+
+            def work(first: int, block: bytes):
+                lines = split_lines(block)
+                long = mark_too_long(lines, first, log.max_chars)
+                return (*printed(log.results(lines, first)), long)
+
+            with ChunkPool(work, log.processes) as pool:
+                yield from pool.map(log.numbered())
+            return
+        reader = log.reader()
+        log.parser, results = parse_lines(reader, log.ctx, declared_format)
+        for batch in _batches(results, 2000):
+            yield (*printed(batch), [])
+        yield b"", "", 0, 0, 0, reader.too_long
+
+
+def _batches(results, size: int):
+    batch = []
+    for result in results:
+        batch.append(result)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

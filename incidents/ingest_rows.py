@@ -1,0 +1,231 @@
+"""From parsed events to COPY rows and partial rollups, without the database.
+
+Both ways of staging a log use these: one process reading the log in order,
+and the parser processes that each take a chunk of it (``ingest_chunks``).
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .models import SourceDay, Submission
+from .parsers import ParsedEvent, Rejection
+
+# Recent lines remembered to drop repeats within one file; a repeat further
+# apart still lands exactly once, through the merge path.
+DEDUPE_WINDOW = 50_000
+NULL = "\\N"  # COPY text format
+
+
+@dataclass
+class Counts:
+    lines: int = 0
+    staged: int = 0
+    repeated: int = 0  # identical to an earlier line of the same file
+    filtered: int = 0
+    filtered_by: dict = field(default_factory=dict)
+    skipped: int = 0
+    rejected: int = 0
+    rejected_lines: list = field(default_factory=list)
+    too_long: list = field(default_factory=list)  # line numbers, reported once the log is read
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+
+    def reject(self, rejection: Rejection):
+        self.rejected += 1
+        if len(self.rejected_lines) < Submission.MAX_REJECTED_KEPT:
+            # PostgreSQL's jsonb cannot hold NUL (a UTF-16 or binary log is full of them).
+            reason, text = rejection.reason.replace("\x00", "\ufffd"), rejection.line[:300].replace("\x00", "\ufffd")
+            self.rejected_lines.append({"line": rejection.lineno, "reason": reason, "text": text})
+
+    def absorb(self, other: "Counts") -> None:
+        """Add the counts of the next chunk of the same log."""
+        self.lines += other.lines
+        self.staged += other.staged
+        self.repeated += other.repeated
+        self.filtered += other.filtered
+        for key, events in other.filtered_by.items():
+            self.filtered_by[key] = self.filtered_by.get(key, 0) + events
+        self.skipped += other.skipped
+        self.rejected += other.rejected
+        room = Submission.MAX_REJECTED_KEPT - len(self.rejected_lines)
+        if room > 0:
+            self.rejected_lines.extend(other.rejected_lines[:room])
+        self.too_long.extend(other.too_long)
+        if other.first_time is not None and (self.first_time is None or other.first_time < self.first_time):
+            self.first_time = other.first_time
+        if other.last_time is not None and (self.last_time is None or other.last_time > self.last_time):
+            self.last_time = other.last_time
+
+
+class _Rollup:
+    """Partial rollups of the kept events, keyed like SourceDay; spilled to
+    the ingest_rollup table when they grow, so memory stays bounded whatever
+    the file size: about 300 bytes a key and 70 a kept target. Targets are
+    kept in the order first seen (dict keys), so a log staged in chunks keeps
+    the same ones as a log staged whole."""
+
+    MAX_KEYS = 100_000
+    MAX_TARGETS = 1_000_000
+
+    def __init__(self):
+        self.rows: dict[tuple, list] = {}
+        self.targets = 0
+        self.spills = 0
+
+    def add(self, day, source: str, protocol: str, port, target: str, t: datetime, count: int) -> None:
+        # The event's fields come as arguments: the row writer has them in
+        # locals already, and attribute loads are a share of the per-event cost.
+        key = (day, source, protocol, port)
+        row = self.rows.get(key)
+        if row is None:
+            # Most keys see one target: keep it as a string until a second comes.
+            self.rows[key] = [count, t, t, target]
+            return
+        row[0] += count
+        if t < row[1]:
+            row[1] = t
+        elif t > row[2]:
+            row[2] = t
+        targets = row[3]
+        if type(targets) is str:
+            if targets != target:
+                row[3] = {targets: None, target: None}
+                self.targets += 2
+        elif len(targets) < SourceDay.TARGETS_KEPT and target not in targets:
+            targets[target] = None
+            self.targets += 1
+
+    def merge(self, rows: dict[tuple, list]) -> None:
+        """Fold in the partial rollups of a later chunk of the same log."""
+        mine, kept = self.rows, SourceDay.TARGETS_KEPT
+        for key, row in rows.items():
+            have = mine.get(key)
+            theirs = row[3]
+            if have is None:
+                mine[key] = row
+                if type(theirs) is not str:
+                    self.targets += len(theirs)
+                continue
+            have[0] += row[0]
+            if row[1] < have[1]:
+                have[1] = row[1]
+            if row[2] > have[2]:
+                have[2] = row[2]
+            targets = have[3]
+            if type(targets) is str:
+                targets = have[3] = {targets: None}
+                self.targets += 1
+            for target in (theirs,) if type(theirs) is str else theirs:
+                if len(targets) >= kept:
+                    break
+                if target not in targets:
+                    targets[target] = None
+                    self.targets += 1
+
+    def full(self, share: int = 1) -> bool:
+        """Past the bound, or past 1/share of it."""
+        return len(self.rows) * share >= self.MAX_KEYS or self.targets * share >= self.MAX_TARGETS
+
+    def lines(self) -> Iterator[str]:
+        for (day, source, protocol, port), (events, first, last, targets) in self.rows.items():
+            targets = targets if type(targets) is str else ",".join(targets)
+            port = -1 if port is None else port
+            times = f"{first.isoformat()}\t{last.isoformat()}"
+            yield f"{day}\t{source}\t{protocol}\t{port}\t{events}\t{times}\t{{{targets}}}\n"
+
+
+class _RowWriter:
+    """Turns events into COPY text rows, dropping lines repeated within the
+    file, and (on the fast path) gathers the rollups of the kept ones."""
+
+    def __init__(self, reporter_id: int, submission_id: int, reason, rollup: _Rollup | None):
+        self.prefix = f"{reporter_id}\t"
+        self.middle = f"\t{submission_id}\t"
+        self.reason = reason
+        self.add_to_rollup = rollup.add if rollup is not None else None
+        self.seen: set[tuple] = set()
+        self.filtered = 0
+        self.filtered_by: dict[tuple, int] = {}  # (day, reason) -> events, for FilteredDay
+        # Logs repeat seconds; isoformat() and date() are not cheap. Per
+        # stamp: the row's text up to the source address, and the UTC day.
+        self.stamps: dict[datetime, tuple[str, date]] = {}
+
+    def row(self, e: ParsedEvent) -> str | None:
+        # Called for every event: locals instead of repeated attribute look-ups.
+        t, source, target, sp, tp, protocol = e.time, e.source_ip, e.target_ip, e.source_port, e.target_port, e.protocol
+        seen = self.seen
+        had = len(seen)
+        # One hash of the key (the fields of the table's fingerprint) rather
+        # than two: added, the set did not grow when the line is a repeat.
+        seen.add((t, source, sp, target, tp, protocol))
+        if len(seen) == had:
+            return None
+        if had >= DEDUPE_WINDOW:
+            seen.clear()
+            seen.add((t, source, sp, target, tp, protocol))
+        stamp = self.stamps.get(t)
+        if stamp is None:
+            if len(self.stamps) > 100_000:
+                self.stamps.clear()
+            stamp = self.stamps[t] = (f"{self.prefix}{t.isoformat()}{self.middle}", t.date())
+        reason = self.reason(e)
+        if reason:
+            self.filtered += 1
+            key = (stamp[1], reason)
+            self.filtered_by[key] = self.filtered_by.get(key, 0) + e.count
+        elif self.add_to_rollup is not None:
+            self.add_to_rollup(stamp[1], source, protocol, tp, target, t, e.count)
+        if sp is None:
+            sp = NULL
+        if tp is None:
+            tp = NULL
+        return f"{stamp[0]}{source}\t{sp}\t{target}\t{tp}\t{protocol}\t{e.tcp_flags}\t{e.count}\t{reason}\n"
+
+
+def copy_text(results: Iterable, writer: _RowWriter, counts: Counts, rows_at_once: int) -> Iterator[str]:
+    """COPY text for the results, ``rows_at_once`` rows at a time; ``counts``
+    (but not the filtered ones, which the writer keeps) is up to date at each."""
+    first, last = counts.first_time, counts.last_time
+    buffer: list[str] = []
+    add = buffer.append
+    row = writer.row
+    # Per-event counters live in locals and reach ``counts`` with each batch.
+    lines = repeated = 0
+    placed = None  # parsers hand out one datetime per stamp: a run of lines compares it once
+    for result in results:
+        lines += 1
+        kind = type(result)
+        if kind is ParsedEvent:
+            text = row(result)
+            if text is None:
+                repeated += 1
+                continue
+            add(text)
+            t = result.time
+            if t is not placed:
+                placed = t
+                if first is None or t < first:
+                    first = t
+                if last is None or t > last:
+                    last = t
+            if len(buffer) >= rows_at_once:
+                counts.lines += lines
+                counts.repeated += repeated
+                lines = repeated = 0
+                counts.staged += len(buffer)
+                counts.first_time, counts.last_time = first, last
+                yield "".join(buffer)
+                buffer.clear()
+        elif kind is Rejection:
+            counts.lines += lines
+            lines = 0
+            counts.reject(result)
+        else:
+            counts.skipped += 1
+    counts.lines += lines
+    counts.repeated += repeated
+    counts.first_time, counts.last_time = first, last
+    if buffer:
+        counts.staged += len(buffer)
+        yield "".join(buffer)
