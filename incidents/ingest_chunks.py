@@ -34,7 +34,7 @@ HELPER_ROLLUP_SHARE = 4
 class LogChunks:
     """The blocks of one unpacked log and how to parse them."""
 
-    def __init__(self, binary, ctx: ParseContext, declared_format: str = ""):
+    def __init__(self, binary, ctx: ParseContext, declared_format: str = "", processes: int | None = None):
         self.ctx = ctx
         self.max_chars = settings.LOG_MAX_LINE_CHARS
         blocks = line_blocks(binary, self.max_chars, CHUNK_BYTES)
@@ -50,7 +50,7 @@ class LogChunks:
         self.blocks = itertools.chain(head, blocks)
         self.parser: Parser | None = None
         self.processes = 0
-        wanted = available(settings.INGEST_PARSE_PROCESSES)
+        wanted = available(settings.INGEST_PARSE_PROCESSES if processes is None else processes)
         if len(head) < 2 or not wanted:
             return  # one chunk or one core: parse in order, here
         sample = split_lines(b"".join(head[:-1]))[:SAMPLE_LINES]

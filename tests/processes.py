@@ -48,11 +48,11 @@ def start_worker(log: Path | None = None, **env) -> subprocess.Popen:
             output.close()
 
 
-def run_python(code: str) -> subprocess.Popen:
+def run_python(code: str, **env) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=ROOT,
-        env=child_env(DJANGO_SETTINGS_MODULE="portal.settings"),
+        env=child_env(DJANGO_SETTINGS_MODULE="portal.settings", **env),
     )
 
 

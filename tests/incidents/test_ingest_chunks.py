@@ -129,7 +129,9 @@ def test_a_parser_process_that_dies_fails_the_run_and_nothing_lands(submit, rece
         for i in range(n)
     )
     sub = submit(user, text=log, run=False)
-    child = run_python(f"from incidents.ingest import ingest_submission; ingest_submission({sub.pk})")
+    child = run_python(
+        f"from incidents.ingest import ingest_submission; ingest_submission({sub.pk})", INGEST_PARSE_PROCESSES="2"
+    )
     try:
         helpers = wait_for(lambda: children(child.pid), process=child)
         wait_for(lambda: (cache.get(progress_key(sub.pk)) or {}).get("lines", 0) > 0, process=child)
@@ -156,9 +158,9 @@ def children(pid: int) -> list[int]:
 
 def parselog(path, processes: int) -> tuple[bytes, bytes]:
     done = subprocess.run(
-        [sys.executable, "manage.py", "parselog", str(path)],
+        [sys.executable, "manage.py", "parselog", str(path), "--processes", str(processes)],
         cwd=ROOT,
-        env=child_env(DJANGO_SETTINGS_MODULE="portal.settings", INGEST_PARSE_PROCESSES=str(processes)),
+        env=child_env(DJANGO_SETTINGS_MODULE="portal.settings"),
         capture_output=True,
         check=True,
         timeout=120,
@@ -195,7 +197,9 @@ def test_parser_processes_of_a_killed_worker_exit(submit, recent):
     user = UserFactory()
     log = "".join(iptables_line(recent - timedelta(seconds=i % 3600), spt=1024 + i % 60000) for i in range(100_000))
     sub = submit(user, text=log, run=False)
-    child = run_python(f"from incidents.ingest import ingest_submission; ingest_submission({sub.pk})")
+    child = run_python(
+        f"from incidents.ingest import ingest_submission; ingest_submission({sub.pk})", INGEST_PARSE_PROCESSES="2"
+    )
     helpers = wait_for(lambda: children(child.pid), process=child)
     wait_for(lambda: (cache.get(progress_key(sub.pk)) or {}).get("lines", 0) > 0, process=child)
     child.send_signal(signal.SIGKILL)

@@ -6,6 +6,7 @@ format whose lines read alone is parsed in chunks by helper processes, as
 the worker does; the output is the same, in the same order.
 """
 
+import os
 import sys
 import zoneinfo
 from datetime import UTC, datetime
@@ -53,8 +54,14 @@ class Command(BaseCommand):
         parser.add_argument("file", help="log file: plain, .gz or .zip; - for standard input")
         parser.add_argument("--format", choices=sorted(BY_NAME), help="log format (default: recognise it)")
         parser.add_argument("--timezone", default="UTC", help="zone of lines that carry none (default UTC)")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=min(os.cpu_count() or 1, 8),
+            help="processes parsing a large log (default: the cores; 1: this one alone)",
+        )
 
-    def handle(self, *args, file, format, timezone, **options):
+    def handle(self, *args, file, format, timezone, processes, **options):
         try:
             tz = zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -69,7 +76,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         with raw, open_binary(raw, settings.LOG_MAX_UNCOMPRESSED_BYTES) as binary:
             try:
-                log = LogChunks(binary, ctx, format or "")
+                log = LogChunks(binary, ctx, format or "", processes=processes)
                 for data, errors, e, r, s, long in self._chunks(log, format or ""):
                     out.write(data)
                     err.write(errors)
