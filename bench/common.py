@@ -1,9 +1,11 @@
 """What the benchmarks share: a database of their own, derived from
 DATABASE_URL (or the embedded server), recreated and migrated on demand."""
 
+import http.client
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -65,3 +67,18 @@ def recreate_database(url: str) -> None:
 
 def migrate(env: dict) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def wait_for_http(host: str, port: int, path: str, deadline: float) -> None:
+    """Until a server on host:port answers ``path`` (any status), or ``deadline`` (monotonic) passes."""
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection(host, port, timeout=2)
+        try:
+            conn.request("GET", path, headers={"Host": host})
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            conn.close()
+    raise SystemExit(f"nothing answered on {host}:{port}")

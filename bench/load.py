@@ -24,7 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from common import ROOT, bench_database_url, bench_env, migrate, recreate_database
+from common import ROOT, bench_database_url, bench_env, migrate, recreate_database, wait_for_http
 
 USERS = int(os.environ.get("LOAD_USERS", 20))
 UPLOADS = int(os.environ.get("LOAD_UPLOADS", 5))
@@ -126,20 +126,6 @@ def print_latencies(name: str, seconds: list[float]) -> None:
         print(f"{name}_max_ms: {max(ms):.1f}")
 
 
-def wait_for_port(deadline: float) -> None:
-    while time.monotonic() < deadline:
-        conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
-        try:
-            conn.request("GET", "/", headers={"Host": f"{HOST}:{PORT}"})
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            conn.close()
-    raise SystemExit("gunicorn did not answer")
-
-
 def main() -> None:
     url = bench_database_url("_load_bench")
     redis_base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
@@ -199,7 +185,7 @@ def main() -> None:
         )
         try:
             deadline = time.monotonic() + DEADLINE_SECONDS
-            wait_for_port(deadline)
+            wait_for_http(HOST, PORT, "/", deadline)
             run_load(browsers, deadline)
         finally:
             for proc in (web, worker):

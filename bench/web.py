@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, bench_database_url
+from common import ROOT, bench_database_url, wait_for_http
 from report import SEED, prepare
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("WEB_PORT", 8766))
@@ -136,22 +136,6 @@ def wrk(paths: list[str], think_ms: int, workdir: Path) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in out.splitlines() if line.split(": ", 1)[0] in WRK_KEYS)
 
 
-def wait_for_server(deadline: float) -> None:
-    import http.client
-
-    while time.monotonic() < deadline:
-        conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
-        try:
-            conn.request("GET", "/blocklist/block.txt", headers={"Host": HOST})
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            conn.close()
-    raise SystemExit("gunicorn did not answer")
-
-
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make bench-web does it)")
@@ -186,7 +170,7 @@ def main() -> None:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_for_server(time.monotonic() + 60)
+            wait_for_http(HOST, PORT, "/blocklist/block.txt", time.monotonic() + 60)
             for name, paths in benchmarks.items():
                 for mode, think in (("saturated", 0), ("paced", THINK_MS)):
                     figures = wrk(paths, think, Path(workdir))
