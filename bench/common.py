@@ -82,3 +82,14 @@ def wait_for_http(host: str, port: int, path: str, deadline: float) -> None:
         finally:
             conn.close()
     raise SystemExit(f"nothing answered on {host}:{port}")
+
+
+def start_gunicorn(env: dict, host: str, port: int, workers: int, log) -> subprocess.Popen:
+    """The portal under gunicorn's sync workers, as deployed; output to ``log`` (a binary file)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"{host}:{port}", "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )

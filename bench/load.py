@@ -24,7 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from common import ROOT, bench_database_url, bench_env, migrate, recreate_database, wait_for_http
+from common import ROOT, bench_database_url, bench_env, migrate, recreate_database, start_gunicorn, wait_for_http
 
 USERS = int(os.environ.get("LOAD_USERS", 20))
 UPLOADS = int(os.environ.get("LOAD_UPLOADS", 5))
@@ -169,13 +169,7 @@ def main() -> None:
     var_dir = ROOT / "var" / "bench"
     var_dir.mkdir(parents=True, exist_ok=True)
     with (var_dir / "load-gunicorn.log").open("wb") as web_log, (var_dir / "load-worker.log").open("wb") as work_log:
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"{HOST}:{PORT}", "--workers", str(WEB_WORKERS)],
-            cwd=ROOT,
-            env=env,
-            stdout=web_log,
-            stderr=subprocess.STDOUT,
-        )
+        web = start_gunicorn(env, HOST, PORT, WEB_WORKERS, web_log)
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
             cwd=ROOT,

@@ -23,12 +23,11 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, bench_database_url, wait_for_http
+from common import ROOT, bench_database_url, start_gunicorn, wait_for_http
 from report import SEED, prepare
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("WEB_PORT", 8766))
@@ -162,13 +161,7 @@ def main() -> None:
     log = ROOT / "var" / "bench" / "web-gunicorn.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out, tempfile.TemporaryDirectory() as workdir:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"{HOST}:{PORT}", "--workers", str(WEB_WORKERS)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        server = start_gunicorn(env, HOST, PORT, WEB_WORKERS, out)
         try:
             wait_for_http(HOST, PORT, "/blocklist/block.txt", time.monotonic() + 60)
             for name, paths in benchmarks.items():
