@@ -2,8 +2,15 @@
 
 Both ways of staging a log use these: one process reading the log in order,
 and the parser processes that each take a chunk of it (``ingest_chunks``).
+
+The Python here is the reference. The per-event steps (``_Rollup.add`` and
+``lines``, ``_RowWriter.row``, ``copy_text``) cost about half a worker's CPU
+in Python, so ``incidents/_rows.c`` does the same in C; it is used when it
+was built and imports, unless PORTAL_PURE_PYTHON_ROWS=1 (see the end of this
+module).
 """
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -229,3 +236,30 @@ def copy_text(results: Iterable, writer: _RowWriter, counts: Counts, rows_at_onc
     if buffer:
         counts.staged += len(buffer)
         yield "".join(buffer)
+
+
+# The C versions (incidents/_rows.c), when built: _Rollup and _RowWriter take
+# add, lines and row from the C base and everything else (__init__, merge,
+# full, MAX_KEYS, ...) from the reference classes, so they stay patchable.
+# The reference stays reachable under these names, for the differential tests.
+_PyRollup, _PyRowWriter, _py_copy_text = _Rollup, _RowWriter, copy_text
+try:
+    from . import _rows
+except ImportError:  # no compiler where it was installed: the reference it is
+    _rows = None
+
+if _rows is not None:
+    _rows.bind(globals())
+
+    class _CRollup(_rows.Rollup, _PyRollup):
+        __doc__ = _PyRollup.__doc__
+
+    class _CRowWriter(_rows.RowWriter, _PyRowWriter):
+        __doc__ = _PyRowWriter.__doc__
+
+    _c_copy_text = _rows.copy_text
+
+PURE_PYTHON = os.environ.get("PORTAL_PURE_PYTHON_ROWS", "") not in ("", "0")
+ACCELERATED = _rows is not None and not PURE_PYTHON
+if ACCELERATED:
+    _Rollup, _RowWriter, copy_text = _CRollup, _CRowWriter, _c_copy_text

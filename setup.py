@@ -1,0 +1,9 @@
+"""The C extension only; everything else about the package is in pyproject.toml.
+
+optional=True: where there is no compiler the install still succeeds, and
+incidents.ingest_rows uses its pure-Python reference.
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("incidents._rows", ["incidents/_rows.c"], optional=True)])
