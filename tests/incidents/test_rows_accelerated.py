@@ -1,0 +1,348 @@
+"""incidents._rows (C) against the Python reference in incidents.ingest_rows.
+
+The same results go through both; everything observable must be the same:
+each COPY chunk and the counts as they stand when it comes out, the writer's
+filtered counts, its dedupe set and stamp cache, the rollup rows (target order
+and the TARGETS_KEPT cap included), the spill lines, and what the filter was
+asked. Skipped when the extension is not built, except in CI (which has gcc),
+where a missing build fails.
+"""
+
+import dataclasses
+import gc
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from incidents import ingest_rows
+from incidents.ingest_rows import Counts
+from incidents.models import SourceDay
+from incidents.parsers import ParsedEvent, Rejection, Skipped
+
+built = pytest.mark.skipif(
+    ingest_rows._rows is None, reason="incidents._rows is not built (no C compiler at install): the reference runs"
+)
+
+PY = (ingest_rows._PyRollup, ingest_rows._PyRowWriter, ingest_rows._py_copy_text)
+C = (
+    getattr(ingest_rows, "_CRollup", None),
+    getattr(ingest_rows, "_CRowWriter", None),
+    ingest_rows.__dict__.get("_c_copy_text"),
+)
+
+DIFFERENTIAL = settings(
+    max_examples=150,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def test_extension_is_built_in_ci():
+    if os.environ.get("CI"):
+        assert ingest_rows._rows is not None, "incidents._rows did not build: CI has gcc, so this is a build failure"
+        assert ingest_rows.ACCELERATED or ingest_rows.PURE_PYTHON
+
+
+@built
+def test_the_c_versions_are_selected():
+    if ingest_rows.PURE_PYTHON:
+        pytest.skip("PORTAL_PURE_PYTHON_ROWS is set: the reference is selected")
+    assert ingest_rows._Rollup is ingest_rows._CRollup
+    assert ingest_rows._RowWriter is ingest_rows._CRowWriter
+    assert ingest_rows.copy_text is ingest_rows._c_copy_text
+
+
+# -- what goes in ---------------------------------------------------------
+
+BASE = datetime(2026, 11, 30, 23, 59, 58, tzinfo=UTC)
+# A few stamps, crossing a UTC day; each also as an equal but distinct object
+# (parsers hand out one object a stamp, but copy_text must not rely on it).
+STAMPS = [BASE + timedelta(seconds=s) for s in range(4)]
+TWINS = [t.replace() for t in STAMPS]
+SOURCES = ["203.0.113.5", "198.51.100.7", "2001:db8::1", "10.0.0.\u00e9", "\udc80\ud83d\ude00"]
+TARGETS = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "2001:db8::2"]
+REASONS = ["", "", "", "scanner", "r\u00e8gle-\u00fc", "\U0001f600"]
+
+
+def filter_by(rule: int):
+    """A deterministic filter; what it was asked is recorded."""
+    asked = []
+
+    def reason(e):
+        asked.append(e.lineno)
+        return REASONS[(sum(map(ord, e.source_ip)) + (e.target_port or 0) + rule) % len(REASONS)]
+
+    return reason, asked
+
+
+events = st.builds(
+    ParsedEvent,
+    lineno=st.integers(1, 10**6),
+    time=st.sampled_from(STAMPS + TWINS),
+    source_ip=st.sampled_from(SOURCES),
+    target_ip=st.sampled_from(TARGETS),
+    protocol=st.sampled_from(["tcp", "udp", "icmp"]),
+    source_port=st.one_of(st.none(), st.integers(0, 3)),
+    target_port=st.one_of(st.none(), st.integers(0, 65535), st.sampled_from([22, 23])),
+    tcp_flags=st.sampled_from(["", "S", "SA"]),
+    count=st.integers(1, 3),
+)
+rejections = st.builds(
+    Rejection, lineno=st.integers(1, 10**6), reason=st.sampled_from(["bad", "nul\x00"]), line=st.text(max_size=5)
+)
+skips = st.builds(Skipped, lineno=st.integers(1, 10**6), reason=st.just("allowed traffic"))
+# Repeats matter: draw events from a short list again and again.
+results = st.lists(st.sampled_from(range(12)), max_size=120).flatmap(
+    lambda picks: st.tuples(
+        st.just(picks), st.lists(st.one_of(events, events, events, rejections, skips), min_size=12, max_size=12)
+    ).map(lambda drawn: [drawn[1][i] for i in drawn[0]])
+)
+
+
+def tagged(value):
+    """A value, and for the stamps which of the equal objects it is."""
+    for i, t in enumerate(STAMPS + TWINS):
+        if value is t:
+            return (value, i)
+    return value
+
+
+def snapshot(counts: Counts) -> dict:
+    """The counts as they stand (a copy; times tagged, as equal objects differ)."""
+    state = {f.name: getattr(counts, f.name) for f in dataclasses.fields(counts)}
+    state = {name: [*value] if isinstance(value, list) else value for name, value in state.items()}
+    state["filtered_by"] = list(counts.filtered_by.items())
+    return {name: tagged(value) for name, value in state.items()}
+
+
+def staged(impl, items, *, rows_at_once=4, rule=0, rollup=True, writer_impl=None, start=None):
+    """Everything observable from one copy_text run."""
+    rollup_cls, writer_cls, copy_text = impl
+    writer_cls = writer_impl or writer_cls
+    reason, asked = filter_by(rule)
+    the_rollup = rollup_cls() if rollup else None
+    writer = writer_cls(7, 42, reason, the_rollup)
+    counts = Counts(**(start or {}))
+    chunks = [(chunk, snapshot(counts)) for chunk in copy_text(iter(items), writer, counts, rows_at_once)]
+    return {
+        "chunks": chunks,
+        "counts": snapshot(counts),
+        "filtered": writer.filtered,
+        "filtered_by": list(writer.filtered_by.items()),
+        "seen": writer.seen,
+        "stamps": list(writer.stamps.items()),
+        "asked": asked,
+        "rollup": rollup_state(the_rollup),
+    }
+
+
+def rollup_state(rollup):
+    if rollup is None:
+        return None
+    rows = [
+        (key, [row[0], tagged(row[1]), tagged(row[2]), row[3] if type(row[3]) is str else list(row[3])])
+        for key, row in rollup.rows.items()
+    ]
+    return {"rows": rows, "targets": rollup.targets, "spills": rollup.spills, "lines": list(rollup.lines())}
+
+
+def same(items, **kwargs):
+    expected, got = staged(PY, items, **kwargs), staged(C, items, **kwargs)
+    assert got == expected
+    return got
+
+
+# -- differential ---------------------------------------------------------
+
+
+@built
+@DIFFERENTIAL
+@given(
+    items=results,
+    rows_at_once=st.integers(0, 9),
+    window=st.integers(0, 6),
+    rule=st.integers(0, 5),
+    rollup=st.booleans(),
+)
+def test_copy_text_matches_the_reference(items, rows_at_once, window, rule, rollup):
+    with mock.patch.object(ingest_rows, "DEDUPE_WINDOW", window):
+        same(items, rows_at_once=rows_at_once, rule=rule, rollup=rollup)
+
+
+@built
+@DIFFERENTIAL
+@given(items=results, kept=st.integers(1, 4))
+def test_rollup_target_cap_matches_the_reference(items, kept):
+    with mock.patch.object(SourceDay, "TARGETS_KEPT", kept):
+        same(items, rows_at_once=1000)
+
+
+@built
+def test_a_sweep_keeps_the_first_targets_kept_targets_in_order():
+    items = [
+        ParsedEvent(i, STAMPS[i % 2], "203.0.113.5", f"198.51.{i // 250}.{i % 250}", "tcp", 40000 + i, 22, "S")
+        for i in range(200)
+    ]
+    got = same(items, rows_at_once=50)
+    ((_key, row),) = got["rollup"]["rows"]
+    assert row[3] == [f"198.51.0.{i}" for i in range(SourceDay.TARGETS_KEPT)]
+    assert got["rollup"]["targets"] == SourceDay.TARGETS_KEPT
+    assert [len(chunk.splitlines()) for chunk, _ in got["chunks"]] == [50, 50, 50, 50]
+
+
+@built
+def test_explicit_mixture():
+    t = STAMPS[0]
+    e = ParsedEvent(1, t, "203.0.113.5", "198.51.100.1", "icmp", None, None, "", 2)
+    items = [
+        e,
+        Skipped(2, "allowed traffic"),
+        e,  # a repeat
+        Rejection(4, "unreadable", "x\x00y"),
+        ParsedEvent(5, STAMPS[3], "203.0.113.5", "198.51.100.2", "icmp", None, None, "", 1),
+        ParsedEvent(6, TWINS[1], "2001:db8::1", "198.51.100.2", "tcp", 1, 22, "SA", 3),
+        None,  # anything else counts as skipped
+    ]
+    got = same(items, rows_at_once=2, start={"lines": 10, "first_time": STAMPS[2]})
+    (first, at_first), (second, at_second) = got["chunks"]
+    rows = first.splitlines()
+    assert [row.split("\t")[:10] for row in rows] == [
+        ["7", t.isoformat(), "42", "203.0.113.5", "\\N", "198.51.100.1", "\\N", "icmp", "", "2"],
+        ["7", STAMPS[3].isoformat(), "42", "203.0.113.5", "\\N", "198.51.100.2", "\\N", "icmp", "", "1"],
+    ]
+    assert (at_first["lines"], at_first["repeated"], at_first["staged"], at_first["rejected"]) == (15, 1, 2, 1)
+    assert (at_first["first_time"], at_first["last_time"]) == ((STAMPS[0], 0), (STAMPS[3], 3))
+    assert second.startswith(f"7\t{TWINS[1].isoformat()}\t42\t2001:db8::1\t1\t198.51.100.2\t22\ttcp\tSA\t3\t")
+    assert (at_second["lines"], at_second["skipped"], at_second["staged"]) == (17, 2, 3)
+    assert (got["counts"]["lines"], got["counts"]["repeated"], got["counts"]["skipped"]) == (17, 1, 2)
+
+
+@built
+def test_the_stamp_cache_is_cleared_past_100_000_stamps():
+    items = [
+        ParsedEvent(i, BASE + timedelta(seconds=i), "203.0.113.5", "198.51.100.1", "tcp", 1, 22) for i in range(100_003)
+    ]
+    got = same(items, rows_at_once=10**6, rollup=False)
+    assert len(got["stamps"]) == 2
+
+
+@built
+def test_rows_are_the_reference_rows():
+    reason, _ = filter_by(0)
+    py = ingest_rows._PyRowWriter(7, 42, reason, None)
+    c = ingest_rows._CRowWriter(7, 42, reason, None)
+    for sp in (None, 0, 65535):
+        e = ParsedEvent(1, STAMPS[1], "\udc80x", "198.51.100.1", "udp", sp, None, "", 5)
+        assert c.row(e) == py.row(e)
+        assert c.row(e) is None and py.row(e) is None
+
+
+@built
+def test_c_copy_text_takes_any_writer_and_any_rollup_add():
+    items = [ParsedEvent(i, STAMPS[i % 4], SOURCES[i % 3], TARGETS[i % 4], "tcp", i % 5, 22, "S") for i in range(40)]
+    reference = staged(PY, items, rows_at_once=7)
+    # the C copy_text with the Python writer (writer.row is not the C one)
+    assert staged(C, items, rows_at_once=7, writer_impl=ingest_rows._PyRowWriter) == reference
+
+    # the C writer adding to a rollup whose add is not the C one (as _ChunkStager may reassign it)
+    class Recording(ingest_rows._CRollup):
+        def add(self, *args):
+            super().add(*args)
+
+    assert staged((Recording, *C[1:]), items, rows_at_once=7) == reference
+
+
+@built
+def test_errors_propagate_and_end_the_generator():
+    def boom(e):
+        raise KeyError("rule")
+
+    e = ParsedEvent(1, STAMPS[0], "203.0.113.5", "198.51.100.1", "tcp", 1, 22, "S")
+    for rollup_cls, writer_cls, copy_text in (PY, C):
+        chunks = copy_text(iter([e]), writer_cls(7, 42, boom, rollup_cls()), Counts(), 10)
+        with pytest.raises(KeyError):
+            next(chunks)
+        with pytest.raises(StopIteration):
+            next(chunks)
+
+    naive = ParsedEvent(2, datetime(2026, 1, 1), "203.0.113.5", "198.51.100.1", "tcp", 1, 22, "S")
+    for rollup_cls, writer_cls, copy_text in (PY, C):
+        counts = Counts(first_time=STAMPS[0])
+        with pytest.raises(TypeError):
+            list(copy_text(iter([naive]), writer_cls(7, 42, lambda e: "", rollup_cls()), counts, 10))
+
+
+@built
+def test_rollup_lines_and_merge_match_the_reference():
+    py, c = ingest_rows._PyRollup(), ingest_rows._CRollup()
+    for rollup in (py, c):
+        for i in range(30):
+            rollup.add(
+                STAMPS[0].date(), SOURCES[i % 2], "tcp", None if i % 3 == 0 else i % 4, TARGETS[i % 4], STAMPS[i % 4], 1
+            )
+        rollup.merge({(STAMPS[0].date(), "192.0.2.1", "udp", 53): [4, STAMPS[1], STAMPS[2], {"a": None, "b": None}]})
+    assert rollup_state(c) == rollup_state(py)
+    assert c.full(10**6) == py.full(10**6)
+    for rollup in (py, c):
+        lines = rollup.lines()
+        rollup.rows[("x", "y", "z", 1)] = [1, STAMPS[0], STAMPS[0], "t"]  # before the first: read then
+        next(lines)
+        rollup.rows[("x", "y", "z", 2)] = [1, STAMPS[0], STAMPS[0], "t"]
+        with pytest.raises(RuntimeError, match="changed size"):
+            next(lines)
+
+
+@built
+def test_equal_times_keep_the_first_object_seen():
+    day = STAMPS[0].date()
+    for rollup in (ingest_rows._PyRollup(), ingest_rows._CRollup()):
+        for t in (STAMPS[1], TWINS[1], STAMPS[0], TWINS[0], STAMPS[2], TWINS[2]):
+            rollup.add(day, "203.0.113.5", "tcp", 22, "198.51.100.1", t, 1)
+        (row,) = rollup.rows.values()
+        assert (row[1] is STAMPS[0], row[2] is STAMPS[2]) == (True, True)
+
+
+# -- reference counts and memory ------------------------------------------
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@built
+def test_no_references_leak_or_memory_grows_over_200k_events():
+    source = "".join(["203.0.113.", "77"])  # an object of its own, for its reference count
+    target = "".join(["198.51.100.", "77"])
+    reason_code = "".join(["leak", "-check"])
+    baseline = (sys.getrefcount(source), sys.getrefcount(target), sys.getrefcount(reason_code))
+
+    def reason(e):
+        return reason_code if e.source_port % 10 == 0 else ""
+
+    def run():
+        stamps = [BASE + timedelta(seconds=s) for s in range(1000)]
+        items = (
+            ParsedEvent(i, stamps[i % 1000], source, target, "tcp", i % 60000, None if i % 7 else 22, "S")
+            for i in range(200_000)
+        )
+        rollup, counts = ingest_rows._CRollup(), Counts()
+        writer = ingest_rows._CRowWriter(7, 42, reason, rollup)
+        size = sum(len(chunk) for chunk in ingest_rows._c_copy_text(items, writer, counts, 4000))
+        size += sum(len(line) for line in rollup.lines())
+        return size, counts.staged
+
+    rss = []
+    for _ in range(3):
+        assert run()[1] > 0
+        gc.collect()
+        assert (sys.getrefcount(source), sys.getrefcount(target), sys.getrefcount(reason_code)) == baseline
+        rss.append(_rss_bytes())
+    assert rss[2] - rss[1] < 4 * 1024 * 1024
