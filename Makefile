@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint audit fuzz bench bench-ingest bench-report bench-blocklist bench-load bench-web bench-public system-test-deps
+.PHONY: run test lint audit fuzz bench bench-ingest bench-rows bench-report bench-blocklist bench-load bench-web bench-public system-test-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +42,14 @@ audit: $(VENV)/.installed
 test: $(VENV)/.installed system-test-deps lint audit
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: bench-ingest bench-report bench-public bench-blocklist bench-load bench-web
+bench: bench-ingest bench-rows bench-report bench-public bench-blocklist bench-load bench-web
 
 bench-ingest: $(VENV)/.installed
 	$(PY) bench/ingest.py
+
+# copy_text and the rollup spill lines alone, C extension against the Python reference (no database).
+bench-rows: $(VENV)/.installed
+	$(PY) bench/rows.py
 
 # Builds a 10M-event database on first use (a few minutes, about 2 GB), then reuses it.
 bench-report: $(VENV)/.installed
