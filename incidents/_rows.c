@@ -1167,13 +1167,13 @@ CopyText_next(CopyTextObject *self)
     if (self->state == 0) {
         self->state = 1;
         if (copy_start(self) < 0)
-            goto fail;
+            goto finish;
     }
     for (;;) {
         result = PyIter_Next(self->results);
         if (result == NULL) {
             if (PyErr_Occurred())
-                goto fail;
+                goto finish;
             break;
         }
         self->lines++;
@@ -1184,7 +1184,7 @@ CopyText_next(CopyTextObject *self)
             else {
                 PyObject *text = PyObject_CallOneArg(self->row, result);
                 if (text == NULL)
-                    goto fail;
+                    goto finish;
                 if (text == Py_None)
                     r = 0;
                 else if (!PyUnicode_Check(text)) {
@@ -1197,7 +1197,7 @@ CopyText_next(CopyTextObject *self)
                 Py_DECREF(text);
             }
             if (r < 0)
-                goto fail;
+                goto finish;
             if (r == 0) {
                 self->repeated++;
                 Py_CLEAR(result);
@@ -1206,46 +1206,46 @@ CopyText_next(CopyTextObject *self)
             self->rows++;
             PyObject *t = PyObject_GetAttr(result, n_time);
             if (t == NULL)
-                goto fail;
+                goto finish;
             if (t != self->placed && copy_place(self, t) < 0) {
                 Py_DECREF(t);
-                goto fail;
+                goto finish;
             }
             Py_DECREF(t);
             Py_CLEAR(result);
             if (self->rows >= self->limit) {
                 if (copy_flush_lines(self, 1) < 0)
-                    goto fail;
+                    goto finish;
                 if ((chunk = copy_chunk(self)) == NULL)
-                    goto fail;
+                    goto finish;
                 self->executing = 0;
                 return chunk;
             }
         }
         else if (kind == self->rejection_type) {
             if (copy_flush_lines(self, 0) < 0)
-                goto fail;
+                goto finish;
             PyObject *done = PyObject_CallMethodOneArg(self->counts, n_reject, result);
             if (done == NULL)
-                goto fail;
+                goto finish;
             Py_DECREF(done);
             Py_CLEAR(result);
         }
         else {
             Py_CLEAR(result);
             if (attr_iadd(self->counts, n_skipped, 1) < 0)
-                goto fail;
+                goto finish;
         }
     }
     /* the results are exhausted */
     if (copy_flush_lines(self, 1) < 0 || copy_set_times(self) < 0)
-        goto fail;
+        goto finish;
     if (self->rows) {
         if (attr_iadd(self->counts, n_staged, self->rows) < 0)
-            goto fail;
+            goto finish;
         chunk = buf_text(&self->buf);
     }
-fail:
+finish: /* the end of the results, or an error: the generator is over either way */
     Py_XDECREF(result);
     self->executing = 0;
     copy_finish(self);

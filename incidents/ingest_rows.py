@@ -251,11 +251,29 @@ except ImportError:  # no compiler where it was installed: the reference it is
 if _rows is not None:
     _rows.bind(globals())
 
-    class _CRollup(_rows.Rollup, _PyRollup):
-        __doc__ = _PyRollup.__doc__
+    class _CState:
+        """Pickles (and copies) as the reference does: the attributes, as one dict."""
 
-    class _CRowWriter(_rows.RowWriter, _PyRowWriter):
+        _members: tuple[str, ...] = ()
+
+        def __getstate__(self):
+            state = dict(self.__dict__)
+            for name in self._members:
+                if hasattr(self, name):
+                    state[name] = getattr(self, name)
+            return state
+
+        def __setstate__(self, state):
+            for name, value in state.items():
+                setattr(self, name, value)
+
+    class _CRollup(_CState, _rows.Rollup, _PyRollup):
+        __doc__ = _PyRollup.__doc__
+        _members = ("rows", "targets", "spills")
+
+    class _CRowWriter(_CState, _rows.RowWriter, _PyRowWriter):
         __doc__ = _PyRowWriter.__doc__
+        _members = ("prefix", "middle", "reason", "add_to_rollup", "seen", "filtered", "filtered_by", "stamps")
 
     _c_copy_text = _rows.copy_text
 
@@ -263,3 +281,11 @@ PURE_PYTHON = os.environ.get("PORTAL_PURE_PYTHON_ROWS", "") not in ("", "0")
 ACCELERATED = _rows is not None and not PURE_PYTHON
 if ACCELERATED:
     _Rollup, _RowWriter, copy_text = _CRollup, _CRowWriter, _c_copy_text
+    # Named as what they stand for (reprs, pickles); the reference by its own name.
+    for _cls, _name in (
+        (_CRollup, "_Rollup"),
+        (_CRowWriter, "_RowWriter"),
+        (_PyRollup, "_PyRollup"),
+        (_PyRowWriter, "_PyRowWriter"),
+    ):
+        _cls.__name__ = _cls.__qualname__ = _name

@@ -8,9 +8,11 @@ asked. Skipped when the extension is not built, except in CI (which has gcc),
 where a missing build fails.
 """
 
+import copy
 import dataclasses
 import gc
 import os
+import pickle
 import sys
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -307,6 +309,22 @@ def test_equal_times_keep_the_first_object_seen():
             rollup.add(day, "203.0.113.5", "tcp", 22, "198.51.100.1", t, 1)
         (row,) = rollup.rows.values()
         assert (row[1] is STAMPS[0], row[2] is STAMPS[2]) == (True, True)
+
+
+@built
+def test_pickles_and_copies_as_the_reference():
+    py, c = ingest_rows._PyRollup(), ingest_rows._CRollup()
+    for rollup in (py, c):
+        rollup.add(STAMPS[0].date(), "203.0.113.5", "tcp", 22, "198.51.100.1", STAMPS[0], 1)
+        rollup.add(STAMPS[0].date(), "203.0.113.5", "tcp", 22, "198.51.100.2", STAMPS[1], 1)
+        rollup.spills = 3
+    assert c.__getstate__() == py.__dict__
+    for again in (pickle.loads(pickle.dumps(c)), copy.deepcopy(c)):  # noqa: S301 (our own bytes)
+        assert type(again) is type(c)
+        assert (again.rows, again.targets, again.spills) == (py.rows, py.targets, py.spills)
+    assert pickle.loads(pickle.dumps(py)).__dict__ == py.__dict__  # noqa: S301
+    writer = ingest_rows._CRowWriter(7, 42, str, c)
+    assert copy.copy(writer).__getstate__() == ingest_rows._PyRowWriter(7, 42, str, c).__dict__
 
 
 # -- reference counts and memory ------------------------------------------
