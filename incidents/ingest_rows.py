@@ -65,8 +65,8 @@ class _Rollup:
     kept in the order first seen (dict keys), so a log staged in chunks keeps
     the same ones as a log staged whole."""
 
-    MAX_KEYS = 100_000
-    MAX_TARGETS = 1_000_000
+    MAX_KEYS = 200_000
+    MAX_TARGETS = 2_000_000
 
     def __init__(self):
         self.rows: dict[tuple, list] = {}
