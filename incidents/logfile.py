@@ -9,6 +9,7 @@ zip or gzip bomb stops at LOG_MAX_UNCOMPRESSED_BYTES) and so is a single line
 import gzip
 import io
 import lzma
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -69,7 +70,11 @@ def kind_of(head: bytes) -> str:
 
 @contextmanager
 def open_binary(raw, max_bytes: int):
-    """Unpack ``raw`` (a seekable binary file) into a bounded binary stream."""
+    """Unpack ``raw`` (a binary file) into a bounded binary stream."""
+    if not raw.seekable():
+        with _spooled(raw, max_bytes) as spool, open_binary(spool, max_bytes) as stream:
+            yield stream
+        return
     head = raw.read(4)
     raw.seek(0)
     kind = kind_of(head)
@@ -91,6 +96,23 @@ def open_binary(raw, max_bytes: int):
     else:
         stream = raw
     yield io.BufferedReader(_CappedReader(stream, max_bytes), buffer_size=1024 * 1024)
+
+
+def _spooled(pipe, max_bytes: int):
+    """A pipe (``parselog -``) copied to a temporary file: its kind is told
+    by its first bytes and a zip's directory is at its end, both read by
+    seeking. Packed data larger than the unpacked limit cannot fit it."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    try:
+        while chunk := pipe.read(BLOCK_BYTES):
+            if spool.tell() + len(chunk) > max_bytes:
+                raise LogFileError(f"the log is larger than {_size(max_bytes)} once unpacked")
+            spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 # Lines are read a block at a time and split in bulk: per-line readline()
