@@ -280,3 +280,25 @@ def test_a_pipe_past_the_size_limit_is_refused_while_spooling():
         open_binary(io.BufferedReader(Pipe(b"x\n" * 1000)), 1000),
     ):
         pass
+
+
+def test_blocks_read_ahead_come_in_order_then_their_error():
+    import threading
+
+    from incidents.logfile import LogFileError, prefetched
+
+    def blocks():
+        for i in range(50):
+            yield b"%d\n" % i
+        raise LogFileError("cut short")
+
+    got = []
+    with pytest.raises(LogFileError, match="cut short"):
+        for block in prefetched(blocks(), depth=2):
+            got.append(block)
+    assert got == [b"%d\n" % i for i in range(50)]
+    # A consumer that stops early (a COPY that fails) stops the reader too.
+    reader = prefetched(iter([b"x\n"] * 1000), depth=2)
+    assert next(reader) == b"x\n"
+    reader.close()
+    assert not any(t.name == "log-reader" for t in threading.enumerate())
