@@ -1,6 +1,7 @@
 """Ingestion figures: parse rate, parselog rate, end-to-end ingest rate and
 worker peak memory for a generated 1,000,000-line iptables log, and the plain
-COPY rate of the same rows as the limit we chase.
+COPY rate of the same rows as the limit we chase; then the worker's peak
+memory on a log built to fill the rollups' bounds.
 
 Prints `name: value` lines. Runs against a separate database (the name of
 DATABASE_URL's database with `_bench` appended, or `portal_bench` on the
@@ -19,6 +20,7 @@ from pathlib import Path
 from common import ROOT, bench_database_url, bench_env, migrate, recreate_database
 
 LINES = int(os.environ.get("BENCH_LINES", 1_000_000))
+WORST_LINES = int(os.environ.get("BENCH_WORST_LINES", 2_000_000))
 
 
 def generate(path: Path, n: int) -> None:
@@ -45,6 +47,27 @@ def generate(path: Path, n: int) -> None:
                 f"{t:%b %d %H:%M:%S} gw kernel: [{i / 100:.3f}] [UFW BLOCK] IN=eth0 OUT= "
                 f"MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC={src} DST={dst} LEN=60 TOS=0x00 PREC=0x00 "
                 f"TTL=51 ID={i % 65536} DF PROTO=TCP SPT={rng.randint(1024, 65535)} DPT={port} "
+                "WINDOW=29200 RES=0x00 SYN URGP=0\n"
+            )
+
+
+def generate_worst(path: Path, n: int) -> None:
+    """A log that fills the rollups' bounds with nothing to share: each
+    source knocks on 64 distinct targets scattered over a /8 (more than the
+    parser keeps one string for), every line a new second."""
+    if path.exists():
+        return
+    rng = random.Random(7)
+    start = datetime.now(UTC) - timedelta(hours=20)
+    with path.open("w") as out:
+        for i in range(n):
+            t = start + timedelta(seconds=i * 60_000 // n)
+            k = i // 64
+            src = f"{k >> 16 & 127 | 64}.{k >> 8 & 255}.{k & 255}.{rng.randint(1, 254)}"
+            dst = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            out.write(
+                f"{t:%b %d %H:%M:%S} gw kernel: [UFW BLOCK] IN=eth0 OUT= SRC={src} DST={dst} LEN=60 TOS=0x00 "
+                f"PREC=0x00 TTL=51 ID={i % 65536} DF PROTO=TCP SPT={rng.randint(1024, 65535)} DPT=22 "
                 "WINDOW=29200 RES=0x00 SYN URGP=0\n"
             )
 
@@ -171,6 +194,22 @@ def main() -> None:
     if copy_cpu is not None:
         print(f"plain_copy_db_backend_cpu_us_per_row: {copy_cpu * 1e6:.2f}")
     print(f"ingest_to_copy_ratio: {ingest_rate / copy_rate:.2f}")
+
+    # Memory whatever the file: a log built to fill the rollups' bounds
+    # (spilling several times) through a fresh worker.
+    worst = var / f"iptables-worst-{WORST_LINES}.log"
+    generate_worst(worst, WORST_LINES)
+    worst_packed = worst.with_suffix(".log.gz")
+    if not worst_packed.exists():
+        subprocess.run(["gzip", "-k", "-1", str(worst)], check=True)
+    with worst_packed.open("rb") as f:
+        sub = submission_create(user=user, channel="web", fileobj=f, name=worst.name, declared_format="iptables")
+    _, _, worst_peak_mb = run_child(["-c", WORKER.format(pk=sub.pk, path=str(timing))], env)
+    sub.refresh_from_db()
+    assert sub.status == "done" and sub.accepted + sub.filtered + sub.duplicate == WORST_LINES, sub.error
+    print(f"worst_case_lines: {WORST_LINES}")
+    print(f"worst_case_ingest_lines_per_s: {WORST_LINES / json.loads(timing.read_text())['seconds']:.0f}")
+    print(f"worst_case_worker_peak_mb: {worst_peak_mb}")
 
 
 def plain_copy_rate(reporter: int, submission: int) -> tuple[float, float | None]:

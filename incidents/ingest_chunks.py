@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from .ingest_rows import Counts, _Rollup, _RowWriter, copy_text
-from .logfile import LineReader, count_lines, line_blocks, mark_too_long, split_lines
+from .logfile import LineReader, count_lines, line_blocks, mark_too_long, prefetched, split_lines
 from .normalise import checked, parse_lines
 from .parallel import ChunkPool, available
 from .parsers import ParseContext, Parser, detect, get_parser
@@ -71,8 +71,8 @@ class LogChunks:
             lineno += count_lines(block)
 
     def reader(self) -> LineReader:
-        """The lines, in order, for one process."""
-        return LineReader(None, self.max_chars, blocks=self.blocks)
+        """The lines, in order, for one process; the blocks are read ahead."""
+        return LineReader(None, self.max_chars, blocks=prefetched(self.blocks))
 
     def results(self, lines, chunk_start: int = 1):
         """Checked parse results of some lines with this log's parser."""

@@ -6,9 +6,13 @@ zip or gzip bomb stops at LOG_MAX_UNCOMPRESSED_BYTES) and so is a single line
 (a line without an end is cut and reported, not buffered).
 """
 
+import contextlib
 import gzip
 import io
 import lzma
+import queue
+import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -69,7 +73,11 @@ def kind_of(head: bytes) -> str:
 
 @contextmanager
 def open_binary(raw, max_bytes: int):
-    """Unpack ``raw`` (a seekable binary file) into a bounded binary stream."""
+    """Unpack ``raw`` (a binary file) into a bounded binary stream."""
+    if not raw.seekable():
+        with _spooled(raw, max_bytes) as spool, open_binary(spool, max_bytes) as stream:
+            yield stream
+        return
     head = raw.read(4)
     raw.seek(0)
     kind = kind_of(head)
@@ -91,6 +99,23 @@ def open_binary(raw, max_bytes: int):
     else:
         stream = raw
     yield io.BufferedReader(_CappedReader(stream, max_bytes), buffer_size=1024 * 1024)
+
+
+def _spooled(pipe, max_bytes: int):
+    """A pipe (``parselog -``) copied to a temporary file: its kind is told
+    by its first bytes and a zip's directory is at its end, both read by
+    seeking. Packed data larger than the unpacked limit cannot fit it."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    try:
+        while chunk := pipe.read(BLOCK_BYTES):
+            if spool.tell() + len(chunk) > max_bytes:
+                raise LogFileError(f"the log is larger than {_size(max_bytes)} once unpacked")
+            spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 # Lines are read a block at a time and split in bulk: per-line readline()
@@ -139,6 +164,47 @@ def line_blocks(binary, max_chars: int, size: int = BLOCK_BYTES) -> Iterator[byt
         raise LogFileError(f"the compressed file is damaged or cut short ({exc})") from None
     if carry and not skipping:
         yield carry
+
+
+def prefetched(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
+    """``blocks``, produced ahead by a thread. Reading the file and inflating
+    a gzip or zip release the GIL, so a packed log unpacks on another core
+    while this one parses. What the blocks raise (a damaged archive, the
+    size limit) is raised here, in order, after the blocks before it."""
+    ahead: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        ahead.put((block, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put((None, None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            ahead.put((None, exc))
+
+    thread = threading.Thread(target=produce, name="log-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            block, error = ahead.get()
+            if error is not None:
+                raise error
+            if block is None:
+                return
+            yield block
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a producer blocked on a full queue see the stop
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.05)
+        thread.join()
 
 
 def count_lines(block: bytes) -> int:

@@ -148,7 +148,10 @@ class IptablesParser(Parser):
         last_stamp, when = None, None
         blocking: set[str] = set()  # prefixes of drop rules, the usual case
         skips: dict[str, str] = {}
-        targets: set[str] = set()
+        # The reporter's own few addresses, each validated once and handed
+        # out as one string object: the rollups then hold a reference per
+        # target rather than a copy, and compare them by identity.
+        targets: dict[str, str] = {}
         kinds: dict[tuple[str, str | None], tuple[str, str]] = {}  # (PROTO=, flag words) -> (protocol, flags)
         for lineno, raw in enumerate(lines, start=start):
             m = fast(raw)
@@ -170,11 +173,14 @@ class IptablesParser(Parser):
                         when = clock(stamp) if iso is None else parse_iso_time(stamp, ctx)
                         last_stamp = stamp
                     pton(v4, src)
-                    if dst not in targets:  # the reporter's own few addresses
+                    known = targets.get(dst)
+                    if known is None:
                         pton(v4, dst)
                         if len(targets) > 100_000:
                             targets.clear()
-                        targets.add(dst)
+                        targets[dst] = dst
+                    else:
+                        dst = known
                     kind = kinds.get((proto, flags))
                     if kind is None:
                         name = protocol_name(proto)  # flags only for TCP, as parse_line reads them

@@ -266,3 +266,81 @@ def test_spilled_rollups_merge_targets_and_keep_keys_staged_once(submit, recent,
     assert (once.events, [str(ip) for ip in once.target_ips]) == (1, ["198.51.100.200"])
     merged = SourceDay.objects.get(reporter=spilling, source_ip="45.1.0.1")
     assert len({str(ip) for ip in merged.target_ips}) == SourceDay.TARGETS_KEPT
+
+
+def test_first_log_of_a_day_copies_rollups_and_later_ones_merge(submit, recent, monkeypatch):
+    # A reporter's first log of its days takes the COPY path; a later log of
+    # the same day must merge into those rows through the upsert.
+    from incidents import ingest
+
+    copied = []
+    real = ingest._insert_rollups
+    monkeypatch.setattr(ingest, "_insert_rollups", lambda *a: copied.append(real(*a)) or copied[-1])
+    user = UserFactory()
+    submit(user, text=iptables_line(recent, dst="198.51.100.7") + iptables_line(recent, src="192.0.2.9", dpt=80))
+    submit(user, text=iptables_line(recent + timedelta(seconds=3), dst="198.51.100.8"))
+    assert copied == [True, False]
+    assert source_days(user, targets=sorted) == [
+        ("192.0.2.9", 80, 1, recent, recent, ["198.51.100.7"]),
+        ("203.0.113.5", 22, 2, recent, recent + timedelta(seconds=3), ["198.51.100.7", "198.51.100.8"]),
+    ]
+    assert PortDay.objects.get(day=recent.date(), protocol="tcp", target_port=22).events == 2
+    assert PortDay.objects.get(day=recent.date(), protocol="tcp", target_port=80).events == 1
+
+
+def test_rollup_key_arriving_after_the_check_is_merged_not_lost(submit, recent, monkeypatch):
+    # Another ingest of the same reporter may add a key between the check and
+    # the COPY: the COPY fails on it, and the savepoint hands over to the upsert.
+    from incidents import ingest
+
+    user = UserFactory()
+    submit(user, text=iptables_line(recent, dst="198.51.100.7"))
+    monkeypatch.setattr(ingest, "REPORTER_HAS_DAYS", "SELECT false")
+    sub = submit(user, text=iptables_line(recent + timedelta(seconds=1), dst="198.51.100.8"))
+    assert sub.status == Submission.Status.DONE
+    assert source_days(user, targets=sorted) == [
+        ("203.0.113.5", 22, 2, recent, recent + timedelta(seconds=1), ["198.51.100.7", "198.51.100.8"])
+    ]
+    assert PortDay.objects.get(day=recent.date(), protocol="tcp", target_port=22).events == 2
+
+
+def test_copied_rollups_are_in_key_order(recent):
+    # The order PostgreSQL gives the same keys: IPv4 before IPv6, addresses
+    # by their bytes (not as text), then protocol and port.
+    from incidents.ingest import _key_order
+
+    day = recent.date()
+    keys = [
+        (day, "2001:db8::1", "tcp", 22),
+        (day, "10.0.0.9", "tcp", 22),
+        (day, "9.0.0.10", "udp", None),
+        (day, "9.0.0.10", "tcp", 80),
+        (day, "9.0.0.10", "tcp", 443),
+        (day - timedelta(days=1), "200.0.0.1", "tcp", 22),
+    ]
+    assert [k for k, _ in sorted(((k, None) for k in keys), key=_key_order)] == [
+        (day - timedelta(days=1), "200.0.0.1", "tcp", 22),
+        (day, "9.0.0.10", "tcp", 80),
+        (day, "9.0.0.10", "tcp", 443),
+        (day, "9.0.0.10", "udp", None),
+        (day, "10.0.0.9", "tcp", 22),
+        (day, "2001:db8::1", "tcp", 22),
+    ]
+
+
+def test_cycle_collector_rests_during_ingest_and_wakes_after(submit, recent, monkeypatch):
+    import gc
+
+    from incidents import ingest
+
+    seen = []
+    real = ingest._stage
+    monkeypatch.setattr(ingest, "_stage", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    assert gc.isenabled()
+    submit(UserFactory(), text=iptables_line(recent))
+    assert seen == [False]
+    assert gc.isenabled()
+    monkeypatch.setattr(ingest, "_stage", lambda *a: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        submit(UserFactory(), text=iptables_line(recent))
+    assert gc.isenabled()

@@ -3,10 +3,12 @@ processes; what lands must be exactly what one process reading it in order
 stores: events, counts, rejected line numbers and reasons, rollups."""
 
 import io
+import json
 import os
 import signal
 import subprocess
 import sys
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -229,3 +231,74 @@ def test_parselog_lines_are_orjson_of_each_event():
     assert (n, rejected, skipped) == (3, 1, 1)
     assert errors == "line 4: bad: x\n"
     assert printed([]) == (b"", "", 0, 0, 0)
+
+
+@pytest.mark.parametrize("packing", ["text", "gzip", "zip"])
+def test_parselog_reads_standard_input(tmp_path, recent, packing):
+    # A pipe cannot seek: it is spooled, so its kind can be told and a zip read.
+    import gzip
+
+    text = iptables_line(recent) + iptables_line(recent, dpt=23)
+    data = text.encode()
+    if packing == "gzip":
+        data = gzip.compress(data)
+    elif packing == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("fw.log", text)
+        data = buffer.getvalue()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "parselog", "-"],
+        cwd=ROOT,
+        env=child_env(DJANGO_SETTINGS_MODULE="portal.settings"),
+        input=data,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["target_port"] for line in done.stdout.splitlines()] == [22, 23]
+    assert b"format iptables: 2 events" in done.stderr
+
+
+def test_a_pipe_past_the_size_limit_is_refused_while_spooling():
+    from incidents.logfile import LogFileError, open_binary
+
+    class Pipe(io.RawIOBase):
+        def __init__(self, data: bytes):
+            self.data = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            return self.data.readinto(buffer)
+
+    with open_binary(io.BufferedReader(Pipe(b"x\n" * 1000)), 5000) as stream:
+        assert stream.read() == b"x\n" * 1000
+    with (
+        pytest.raises(LogFileError, match="larger than 1000 bytes"),
+        open_binary(io.BufferedReader(Pipe(b"x\n" * 1000)), 1000),
+    ):
+        pass
+
+
+def test_blocks_read_ahead_come_in_order_then_their_error():
+    import threading
+
+    from incidents.logfile import LogFileError, prefetched
+
+    def blocks():
+        for i in range(50):
+            yield b"%d\n" % i
+        raise LogFileError("cut short")
+
+    got = []
+    with pytest.raises(LogFileError, match="cut short"):
+        for block in prefetched(blocks(), depth=2):
+            got.append(block)
+    assert got == [b"%d\n" % i for i in range(50)]
+    # A consumer that stops early (a COPY that fails) stops the reader too.
+    reader = prefetched(iter([b"x\n"] * 1000), depth=2)
+    assert next(reader) == b"x\n"
+    reader.close()
+    assert not any(t.name == "log-reader" for t in threading.enumerate())
