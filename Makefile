@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test lint audit fuzz bench bench-ingest bench-rows bench-report bench-blocklist bench-load bench-web bench-public system-test-deps
 
-$(VENV)/.installed: pyproject.toml
+# The C extensions are built by the editable install: it runs again when they change.
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard incidents/*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"

@@ -31,6 +31,13 @@ static PyObject *n_time, *n_source_ip, *n_target_ip, *n_source_port, *n_target_p
 
 #define STAMPS_KEPT 100000 /* the literal 100_000 of _RowWriter.row */
 
+/* EventFilter.reason, the function, once bind() has seen EventFilter in the
+ * globals: a writer whose reason is that method bound to a filter takes the
+ * filter's common steps here (filter_fast) and asks Python only when they
+ * do not settle the event. */
+static PyObject *g_filter_reason;
+static PyObject *n__sources, *n_EventFilter, *n_reason;
+
 /* A new reference to a global of ingest_rows, or NULL with NameError. */
 static PyObject *
 global(PyObject *name)
@@ -743,6 +750,52 @@ done:
     return stamp;
 }
 
+/* What EventFilter.reason returns, by its own first steps: the source's
+ * plan (a code, or per protocol the rules indexed by target and source
+ * port), then the port look-ups. A new reference to the code (a str), or
+ * NULL: with an error set when a step raised (as reason() would), without
+ * one when Python must decide (a source not classified yet, rules that
+ * need checking against the event, anything not shaped as expected). */
+static PyObject *
+filter_fast(PyObject *filter, PyObject *source, PyObject *protocol, PyObject *sp, PyObject *tp)
+{
+    PyObject *sources, *plan, *entry, *found, *code = NULL;
+
+    if ((sources = PyObject_GetAttr(filter, n__sources)) == NULL)
+        return NULL;
+    if (!PyDict_CheckExact(sources)) {
+        Py_DECREF(sources);
+        return NULL;
+    }
+    plan = PyDict_GetItemWithError(sources, source);
+    Py_XINCREF(plan);
+    Py_DECREF(sources);
+    if (plan == NULL)
+        return NULL; /* a new source (reason() classifies and caches it), or an error */
+    if (PyUnicode_CheckExact(plan))
+        return plan;
+    /* plan[protocol]: a _Plan builds a missing entry in __missing__. */
+    entry = PyObject_GetItem(plan, protocol);
+    Py_DECREF(plan);
+    if (entry == NULL)
+        return NULL;
+    if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 3 && PyDict_CheckExact(PyTuple_GET_ITEM(entry, 0)) &&
+        PyDict_CheckExact(PyTuple_GET_ITEM(entry, 1))) {
+        found = PyDict_GetItemWithError(PyTuple_GET_ITEM(entry, 0), tp);
+        if (found == NULL && !PyErr_Occurred()) {
+            found = PyDict_GetItemWithError(PyTuple_GET_ITEM(entry, 1), sp);
+            if (found == NULL && !PyErr_Occurred())
+                found = PyTuple_GET_ITEM(entry, 2);
+        }
+        if (found != NULL && PyUnicode_CheckExact(found)) {
+            code = found;
+            Py_INCREF(code);
+        }
+    }
+    Py_DECREF(entry);
+    return code;
+}
+
 /* -1 on error, 0 for a line repeated within the window, 1 when written. */
 static int
 writer_row(RowWriterObject *self, PyObject *e, Buf *out)
@@ -800,7 +853,12 @@ writer_row(RowWriterObject *self, PyObject *e, Buf *out)
         goto done;
     if ((reason_fn = member(self->reason, "reason")) == NULL)
         goto done;
-    if ((reason = PyObject_CallOneArg(reason_fn, e)) == NULL)
+    if (g_filter_reason != NULL && PyMethod_Check(reason_fn) && PyMethod_GET_FUNCTION(reason_fn) == g_filter_reason) {
+        reason = filter_fast(PyMethod_GET_SELF(reason_fn), source, protocol, sp, tp);
+        if (reason == NULL && PyErr_Occurred())
+            goto done;
+    }
+    if (reason == NULL && (reason = PyObject_CallOneArg(reason_fn, e)) == NULL)
         goto done;
     c = PyObject_IsTrue(reason);
     if (c < 0)
@@ -1290,6 +1348,18 @@ bind(PyObject *Py_UNUSED(module), PyObject *globals)
     }
     Py_INCREF(globals);
     Py_XSETREF(g_globals, globals);
+    PyObject *event_filter = PyDict_GetItemWithError(globals, n_EventFilter);
+    if (event_filter == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        Py_CLEAR(g_filter_reason);
+    }
+    else {
+        PyObject *reason = PyObject_GetAttr(event_filter, n_reason);
+        if (reason == NULL)
+            return NULL;
+        Py_XSETREF(g_filter_reason, reason);
+    }
     Py_RETURN_NONE;
 }
 
@@ -1338,6 +1408,9 @@ PyInit__rows(void)
     INTERN(n_last_time, "last_time");
     INTERN(n_reject, "reject");
     INTERN(n_row, "row");
+    INTERN(n__sources, "_sources");
+    INTERN(n_EventFilter, "EventFilter");
+    INTERN(n_reason, "reason");
     if ((s_minus_one = PyLong_FromLong(-1)) == NULL || (s_one = PyLong_FromLong(1)) == NULL ||
         (s_zero = PyLong_FromLong(0)) == NULL)
         return NULL;

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .filters import EventFilter  # noqa: F401 (bind() below: the C writer knows its reason method)
 from .models import SourceDay, Submission
 from .parsers import ParsedEvent, Rejection
 
