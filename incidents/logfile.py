@@ -217,6 +217,11 @@ def count_lines(block: bytes) -> int:
     return n
 
 
+# Where str.splitlines splits besides LF and CR.
+_ASCII_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+_OTHER_BREAKS = (*_ASCII_BREAKS, "\x85", "\u2028", "\u2029")
+
+
 def split_lines(block: bytes) -> list[str]:
     """Decode a block and split it where universal newlines would (LF, CRLF
     or a lone CR), each line ending in a plain LF, so a line's length is its
@@ -224,6 +229,11 @@ def split_lines(block: bytes) -> list[str]:
     text = block.decode("utf-8", errors="replace")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # str.splitlines keeps the line ends without copying each line again,
+    # but also splits where universal newlines do not: only when none of
+    # those characters is there (a fast search each; isascii() is a flag).
+    if not any(c in text for c in (_ASCII_BREAKS if text.isascii() else _OTHER_BREAKS)):
+        return text.splitlines(keepends=True)
     lines = text.split("\n")
     last = lines.pop()
     lines = [line + "\n" for line in lines]

@@ -302,3 +302,13 @@ def test_blocks_read_ahead_come_in_order_then_their_error():
     assert next(reader) == b"x\n"
     reader.close()
     assert not any(t.name == "log-reader" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("inside", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "é"])
+def test_lines_split_at_line_ends_only(inside):
+    # str.splitlines (the fast way) also splits at these; a log line keeps them.
+    from incidents.logfile import split_lines
+
+    text = f"a{inside}b\r\nc\rd\ne"
+    assert split_lines(text.encode()) == [f"a{inside}b\n", "c\n", "d\n", "e"]
+    assert split_lines(b"plain\nascii\n") == ["plain\n", "ascii\n"]
