@@ -205,8 +205,15 @@ class IptablesParser(Parser):
         state = _FastState(ctx)
         scan, python = _iptables.scan, self._parse_python
         lines = iter(lines)
-        lineno = start
-        while batch := list(islice(lines, _BATCH)):
+        lineno, failed = start, None
+        while failed is None:
+            batch: list[str] = []
+            try:
+                batch.extend(islice(lines, _BATCH))
+            except Exception as exc:  # after the lines read before it, as the reference raises it
+                failed = exc
+            if not batch:
+                break
             at, end = 0, len(batch)
             while True:
                 results, at = scan(batch, at, lineno + at, state)
@@ -216,6 +223,8 @@ class IptablesParser(Parser):
                 yield from python(batch[at : at + 1], ctx, lineno + at, state)
                 at += 1
             lineno += end
+        if failed is not None:
+            raise failed
 
     def _parse_python(
         self, lines: Iterable[str], ctx: ParseContext, start: int = 1, state: _FastState | None = None

@@ -404,6 +404,19 @@ def test_an_error_that_escapes_the_parse_comes_after_the_same_results(monkeypatc
 
 
 @built
+@pytest.mark.parametrize("after", [0, 3, iptables._BATCH, iptables._BATCH + 2])
+def test_an_error_reading_the_lines_comes_after_the_lines_read_before_it(after):
+    class Unreadable:
+        def __iter__(self):
+            for i in range(after):
+                yield BENCH[i % 2]
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    results = assert_same(Unreadable())
+    assert len(results) == after
+
+
+@built
 def test_a_line_that_is_not_a_str_fails_alike():
     assert_same([BENCH[0], b"bytes\n", BENCH[1]])
 
