@@ -12,14 +12,19 @@ Everything before ``IN=`` that is not the syslog header or the kernel's
 uptime stamp is the rule's log prefix, which is all that tells a drop from an
 accept. This parser is on the ingest hot path: ``parse`` tries one
 precompiled regex for the common shape and hands anything unusual to
-``parse_line``, which is slower but reads every variant.
+``parse_line``, which is slower but reads every variant. ``_parse_python`` is
+that reference; ``incidents/_iptables.c`` reads the common lines the same way
+in C and is used when built (see the end of this module).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import fields
 from datetime import datetime, timedelta
+from itertools import islice
 from socket import AF_INET, inet_pton
 
 from .base import (
@@ -134,6 +139,47 @@ def _flags(words: str | None) -> str:
     return tcp_flags(_FLAG_LETTERS[w] for w in words.split() if w in _FLAG_LETTERS)
 
 
+class _FastState:
+    """What ``parse`` remembers across lines, shared by the Python and the C
+    (incidents/_iptables.c reads these attributes once per batch): the
+    clock, the prefix verdicts, the interned addresses and the protocol and
+    flag readings, and the functions the C calls back, as bound when the
+    parse starts."""
+
+    __slots__ = (
+        "blocking",
+        "clock",
+        "ctx",
+        "flags",
+        "iso_time",
+        "kinds",
+        "protocol_name",
+        "skipped",
+        "skips",
+        "sources",
+        "stamps",
+        "targets",
+        "verdict",
+    )
+
+    def __init__(self, ctx: ParseContext):
+        self.ctx = ctx
+        self.clock = _MinuteClock(ctx)
+        self.blocking: set[str] = set()  # prefixes of drop rules, the usual case
+        self.skips: dict[str, str] = {}
+        # The reporter's own few addresses, each validated once and handed
+        # out as one string object: the rollups then hold a reference per
+        # target rather than a copy, and compare them by identity.
+        self.targets: dict[str, str] = {}
+        self.kinds: dict[tuple[str, str | None], tuple[str, str]] = {}  # (PROTO=, flag words) -> (protocol, flags)
+        # The C only: source addresses interned as the targets are, and each
+        # stamp's time (the Python keeps the last one alone).
+        self.sources: dict[str, str] = {}
+        self.stamps: dict[str, datetime] = {}
+        self.iso_time, self.verdict, self.protocol_name, self.flags = parse_iso_time, _verdict, protocol_name, _flags
+        self.skipped = Skipped
+
+
 class IptablesParser(Parser):
     name = "iptables"
     label = "Linux netfilter / iptables (incl. UFW, firewalld)"
@@ -142,17 +188,54 @@ class IptablesParser(Parser):
         return " SRC=" in line and " DST=" in line and "IN=" in line and " OUT=" in line
 
     def parse(self, lines: Iterable[str], ctx: ParseContext, start: int = 1) -> Iterator[ParseResult]:
+        if not ACCELERATED:
+            return self._parse_python(lines, ctx, start)
+        return self._parse_accelerated(lines, ctx, start)
+
+    def _parse_accelerated(self, lines: Iterable[str], ctx: ParseContext, start: int) -> Iterator[ParseResult]:
+        """``_parse_python`` with the common lines read by incidents._iptables.
+
+        The C reads lines from ``at`` until one it cannot settle exactly as
+        the Python would (a new prefix, time stamp, protocol and flags or
+        address goes through the same Python call and is remembered in the
+        same caches; anything else stops it); that line then goes through
+        ``_parse_python`` with the same state, one at a time, so results and
+        exceptions come out in the same order.
+        """
+        state = _FastState(ctx)
+        scan, python = _iptables.scan, self._parse_python
+        lines = iter(lines)
+        lineno, failed = start, None
+        while failed is None:
+            batch: list[str] = []
+            try:
+                batch.extend(islice(lines, _BATCH))
+            except Exception as exc:  # after the lines read before it, as the reference raises it
+                failed = exc
+            if not batch:
+                break
+            at, end = 0, len(batch)
+            while True:
+                results, at = scan(batch, at, lineno + at, state)
+                yield from results
+                if at >= end:
+                    break
+                yield from python(batch[at : at + 1], ctx, lineno + at, state)
+                at += 1
+            lineno += end
+        if failed is not None:
+            raise failed
+
+    def _parse_python(
+        self, lines: Iterable[str], ctx: ParseContext, start: int = 1, state: _FastState | None = None
+    ) -> Iterator[ParseResult]:
+        """The reference: the fast regex for the common shape, parse_line for the rest."""
         fast, parse_line, pton, v4 = _FAST.match, self.parse_line, inet_pton, AF_INET
         event, skipped = ParsedEvent, Skipped
-        clock = _MinuteClock(ctx)
+        if state is None:
+            state = _FastState(ctx)
+        clock, blocking, skips, targets, kinds = state.clock, state.blocking, state.skips, state.targets, state.kinds
         last_stamp, when = None, None
-        blocking: set[str] = set()  # prefixes of drop rules, the usual case
-        skips: dict[str, str] = {}
-        # The reporter's own few addresses, each validated once and handed
-        # out as one string object: the rollups then hold a reference per
-        # target rather than a copy, and compare them by identity.
-        targets: dict[str, str] = {}
-        kinds: dict[tuple[str, str | None], tuple[str, str]] = {}  # (PROTO=, flag words) -> (protocol, flags)
         for lineno, raw in enumerate(lines, start=start):
             m = fast(raw)
             if m is not None:
@@ -280,3 +363,23 @@ def _number(fields: dict[str, str], key: str, top: int) -> int | None:
 
 
 parser = IptablesParser()
+
+
+# incidents/_iptables.c reads the common lines as _parse_python does; it is
+# used when it was built and imports, unless PORTAL_PURE_PYTHON_ROWS=1 (the
+# switch of incidents._rows too). It fills ParsedEvent's slots itself, so it
+# is used only while the fields are the ones it knows.
+_BATCH = 512
+try:
+    from incidents import _iptables
+except ImportError:  # built without a compiler: the reference runs
+    _iptables = None
+
+_EVENT_FIELDS = ("lineno", "time", "source_ip", "target_ip", "protocol", "source_port", "target_port", "tcp_flags")
+if _iptables is not None:
+    if tuple(f.name for f in fields(ParsedEvent)) == (*_EVENT_FIELDS, "count") and fields(ParsedEvent)[-1].default == 1:
+        _iptables.bind(ParsedEvent, (*_EVENT_FIELDS, "count"))
+    else:  # ParsedEvent changed: the C no longer knows what __init__ would do
+        _iptables = None
+PURE_PYTHON = os.environ.get("PORTAL_PURE_PYTHON_ROWS", "") not in ("", "0")
+ACCELERATED = _iptables is not None and not PURE_PYTHON
