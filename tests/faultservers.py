@@ -110,8 +110,26 @@ class PrivatePostgres:
             return False
 
     def kill(self) -> None:
-        """SIGKILL the postmaster and every backend at once."""
+        """SIGKILL the postmaster and every backend at once.
+
+        Each backend calls setsid() at fork, so the postmaster's process
+        group holds only itself: the backends are found as its children. A
+        backend kept busy (a COPY fed at full speed) does not stop to notice
+        that the postmaster died, and while one lives on, attached to the
+        old shared memory, a new postmaster refuses to start."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGSTOP)  # forks no backend while they are listed
+        children = [pid for pid, _, fields in live_processes() if int(fields[1]) == self.process.pid]
         _kill_group(self.process)
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        alive = set(children)
+        _wait(
+            lambda: not alive.intersection(pid for pid, _, _ in live_processes()),
+            10.0,
+            f"backends of PostgreSQL on {self.port} still running",
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
