@@ -10,8 +10,9 @@ event table, so PostgreSQL stores them on one core while Python parses on the
 other. If any row is already stored (a resend, a retry after a crash, an
 overlapping log) the key refuses the COPY; we roll back to a savepoint and
 take the merge path: COPY into a temporary table, then one INSERT ... ON
-CONFLICT DO NOTHING. Either way the rollups are then upserted in one
-statement from exactly the rows this submission added.
+CONFLICT DO NOTHING. Either way the rollups then take exactly the rows this
+submission added: by COPY when the reporter has no rollups on those days yet
+(the usual daily upload), else by one upsert.
 """
 
 import gc
@@ -171,13 +172,9 @@ def _spill(rollup: _Rollup, cursor) -> None:
     with cursor.copy(COPY_ROLLUP) as copy:
         while chunk := list(itertools.islice(lines, COPY_CHUNK)):
             copy.write("".join(chunk))
-    _clear(rollup)
-    rollup.spills += 1
-
-
-def _clear(rollup: _Rollup) -> None:
     rollup.rows.clear()
     rollup.targets = 0
+    rollup.spills += 1
 
 
 def _key_order(item) -> bytes:

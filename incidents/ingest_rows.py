@@ -10,11 +10,11 @@ was built and imports, unless PORTAL_PURE_PYTHON_ROWS=1 (see the end of this
 module).
 """
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .accelerated import PURE_PYTHON
 from .filters import EventFilter  # noqa: F401 (bind() below: the C writer knows its reason method)
 from .models import SourceDay, Submission
 from .parsers import ParsedEvent, Rejection
@@ -280,7 +280,6 @@ if _rows is not None:
 
     _c_copy_text = _rows.copy_text
 
-PURE_PYTHON = os.environ.get("PORTAL_PURE_PYTHON_ROWS", "") not in ("", "0")
 ACCELERATED = _rows is not None and not PURE_PYTHON
 if ACCELERATED:
     _Rollup, _RowWriter, copy_text = _CRollup, _CRowWriter, _c_copy_text

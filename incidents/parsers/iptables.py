@@ -19,7 +19,6 @@ in C and is used when built (see the end of this module).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
@@ -27,6 +26,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from socket import AF_INET, inet_pton
 
+from ..accelerated import PURE_PYTHON
 from .base import (
     BAD_LINE,
     UNFORESEEN,
@@ -381,5 +381,4 @@ if _iptables is not None:
         _iptables.bind(ParsedEvent, (*_EVENT_FIELDS, "count"))
     else:  # ParsedEvent changed: the C no longer knows what __init__ would do
         _iptables = None
-PURE_PYTHON = os.environ.get("PORTAL_PURE_PYTHON_ROWS", "") not in ("", "0")
 ACCELERATED = _iptables is not None and not PURE_PYTHON
