@@ -12,6 +12,9 @@
  * Rows are written as UTF-8 into one growing byte buffer and decoded into a
  * str once per chunk (with surrogatepass both ways, so any str round-trips).
  *
+ * The rollup differs in how it holds its rows, not in what it shows: see
+ * "Rollup" below. Its sort() and port_totals() are the reference's too.
+ *
  * Reference counting rule used throughout: a borrowed reference is only
  * kept across a call that may run Python code after Py_INCREF; every
  * function has one exit path that releases what it holds.
@@ -19,6 +22,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <datetime.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 /* ------------------------------------------------------------------ */
 /* Module-wide constants and the reference module's globals           */
@@ -36,7 +42,7 @@ static PyObject *n_time, *n_source_ip, *n_target_ip, *n_source_port, *n_target_p
  * filter's common steps here (filter_fast) and asks Python only when they
  * do not settle the event. */
 static PyObject *g_filter_reason;
-static PyObject *n__sources, *n_EventFilter, *n_reason;
+static PyObject *n__sources, *n_EventFilter, *n_reason, *n__PyRollup;
 
 /* A new reference to a global of ingest_rows, or NULL with NameError. */
 static PyObject *
@@ -266,14 +272,432 @@ buf_text(Buf *b)
 /* ------------------------------------------------------------------ */
 /* Rollup                                                              */
 
+/* The rollup's rows live in a compact table while every add brings exact
+ * built-in types (date, str, int or None, an aware-or-naive datetime with a
+ * C tzinfo, an int count): one probe of an open-addressed index, the row's
+ * fields inline, the targets as (hash, str) pairs. The reference's dict of
+ * tuples and lists cost several cache misses an add on a million-line log;
+ * this costs about one. The table becomes the reference's dict, in the same
+ * key and target order, whenever `rows` is read (lines(), merge, spill,
+ * pickling) or an add brings anything else; adds then go to the dict, as
+ * the reference does, until `rows` is set again. So at most one of the two
+ * holds rows at any time.
+ *
+ * SourceDay.TARGETS_KEPT is read when the table takes its first row, not at
+ * every add as the reference reads it. */
+
+typedef struct {
+    Py_hash_t hash;
+    PyObject *ip;
+} Target;
+
+#define NO_PORT LLONG_MIN
+
+/* Two cache lines: the first holds what finding the key and its times
+ * reads, with copies of the date's and the times' bytes (one tzinfo for
+ * the whole table) and the port's value, so the objects are not touched. */
+typedef struct {
+    Py_hash_t hash;
+    long long port_value;
+    PyObject *source, *protocol;
+    unsigned char day_data[_PyDateTime_DATE_DATASIZE];
+    int32_t ntargets;
+    unsigned char first_data[_PyDateTime_DATETIME_DATASIZE], last_data[_PyDateTime_DATETIME_DATASIZE];
+    int32_t cap; /* 0: the one target is inline */
+    long long events;
+    union {
+        Target one;
+        struct {
+            Target *many;
+            uint64_t bloom; /* a bit per target hash: most new targets need no scan */
+        } set;
+    } t;
+    PyObject *day, *port, *first, *last; /* the key's and the times' objects, for rows and lines */
+} __attribute__((aligned(64))) Entry;
+
+_Static_assert(sizeof(Entry) == 128, "an entry is two cache lines");
+
+#define BLOOM_BIT(hash) ((uint64_t)1 << ((Py_uhash_t)(hash) >> 7 & 63))
+
 typedef struct {
     PyObject_HEAD PyObject *rows;
-    PyObject *targets;
+    PyObject *targets; /* as set; targets_added more since */
+    Py_ssize_t targets_added;
     PyObject *spills;
+    Entry *entries; /* in the order keys were first added */
+    Py_ssize_t n, alloc;
+    int32_t *index; /* mask + 1 slots: an entry's position, or -1 */
+    size_t mask;
+    Py_ssize_t kept;
+    PyObject *tz; /* the tzinfo (or None) of every time in the table */
+    Py_ssize_t stamp; /* changes when the table is emptied or sorted: lines() then stops */
 } RollupObject;
 
 static PyTypeObject RollupType;
+static PyTypeObject *g_timezone_type; /* datetime.timezone: its utcoffset runs no Python */
 
+/* Room for n entries, each on its own two cache lines. */
+static Entry *
+entries_alloc(Py_ssize_t n)
+{
+    void *p = NULL;
+    if (n > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Entry) || posix_memalign(&p, 64, n * sizeof(Entry)) != 0) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    return p;
+}
+
+static void
+compact_free(RollupObject *self)
+{
+    for (Py_ssize_t i = 0; i < self->n; i++) {
+        Entry *e = &self->entries[i];
+        Py_DECREF(e->day);
+        Py_DECREF(e->source);
+        Py_DECREF(e->protocol);
+        Py_DECREF(e->port);
+        Py_DECREF(e->first);
+        Py_DECREF(e->last);
+        if (e->cap) {
+            for (Py_ssize_t j = 0; j < e->ntargets; j++)
+                Py_DECREF(e->t.set.many[j].ip);
+            PyMem_Free(e->t.set.many);
+        }
+        else
+            Py_DECREF(e->t.one.ip);
+    }
+    free(self->entries);
+    PyMem_Free(self->index);
+    Py_CLEAR(self->tz);
+    self->entries = NULL;
+    self->index = NULL;
+    self->n = self->alloc = 0;
+    self->mask = 0;
+    self->stamp++;
+}
+
+/* self.targets as the reference holds it: what was set plus what was added. */
+static PyObject *
+rollup_targets(RollupObject *self)
+{
+    if (self->targets == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "attribute 'targets' is not set");
+        return NULL;
+    }
+    if (self->targets_added) {
+        if (member_iadd(&self->targets, "targets", self->targets_added) < 0)
+            return NULL;
+        self->targets_added = 0;
+    }
+    Py_INCREF(self->targets);
+    return self->targets;
+}
+
+/* The compact table into self.rows (an empty dict while the table has
+ * rows), in the same order and shape as the reference's adds leave it. */
+static int
+compact_flush(RollupObject *self)
+{
+    if (self->n == 0)
+        return 0;
+    PyObject *rows = self->rows;
+    for (Py_ssize_t i = 0; i < self->n; i++) {
+        Entry *e = &self->entries[i];
+        PyObject *key = PyTuple_Pack(4, e->day, e->source, e->protocol, e->port), *targets, *row;
+        if (key == NULL)
+            return -1;
+        if (e->ntargets == 1) {
+            targets = e->cap ? e->t.set.many[0].ip : e->t.one.ip;
+            Py_INCREF(targets);
+        }
+        else {
+            if ((targets = PyDict_New()) == NULL) {
+                Py_DECREF(key);
+                return -1;
+            }
+            for (Py_ssize_t j = 0; j < e->ntargets; j++)
+                if (PyDict_SetItem(targets, e->t.set.many[j].ip, Py_None) < 0) {
+                    Py_DECREF(key);
+                    Py_DECREF(targets);
+                    return -1;
+                }
+        }
+        row = PyList_New(4);
+        PyObject *events = PyLong_FromLongLong(e->events);
+        if (row == NULL || events == NULL) {
+            Py_XDECREF(row);
+            Py_XDECREF(events);
+            Py_DECREF(key);
+            Py_DECREF(targets);
+            return -1;
+        }
+        PyList_SET_ITEM(row, 0, events);
+        Py_INCREF(e->first);
+        PyList_SET_ITEM(row, 1, e->first);
+        Py_INCREF(e->last);
+        PyList_SET_ITEM(row, 2, e->last);
+        PyList_SET_ITEM(row, 3, targets);
+        PyObject *there = PyDict_SetDefault(rows, key, row);
+        Py_DECREF(key);
+        Py_DECREF(row);
+        if (there == NULL)
+            return -1;
+        if (there != row) {
+            PyErr_SetString(PyExc_RuntimeError, "_Rollup.rows was changed outside the rollup while it took rows");
+            return -1;
+        }
+    }
+    compact_free(self);
+    return 0;
+}
+
+static int
+compact_resize(RollupObject *self)
+{
+    size_t slots = self->mask ? (self->mask + 1) * 2 : 1024;
+    int32_t *index = PyMem_Malloc(slots * sizeof(int32_t));
+    if (index == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t s = 0; s < slots; s++)
+        index[s] = -1;
+    for (Py_ssize_t i = 0; i < self->n; i++) {
+        size_t s = (size_t)self->entries[i].hash & (slots - 1);
+        while (index[s] >= 0)
+            s = (s + 1) & (slots - 1);
+        index[s] = (int32_t)i;
+    }
+    PyMem_Free(self->index);
+    self->index = index;
+    self->mask = slots - 1;
+    return 0;
+}
+
+/* The tuple hash of CPython (xxHash rounds) over the key's item hashes. */
+static Py_hash_t
+key_hash(PyObject *day, PyObject *source, PyObject *protocol, PyObject *port)
+{
+    PyObject *items[4] = {day, source, protocol, port};
+#if SIZEOF_PY_UHASH_T > 4
+    const Py_uhash_t p1 = 11400714785074694791ULL, p2 = 14029467366897019727ULL, p5 = 2870177450012600261ULL;
+#define XXROTATE(x) ((x << 31) | (x >> 33))
+#else
+    const Py_uhash_t p1 = 2654435761UL, p2 = 2246822519UL, p5 = 374761393UL;
+#define XXROTATE(x) ((x << 13) | (x >> 19))
+#endif
+    Py_uhash_t acc = p5;
+    for (int i = 0; i < 4; i++) {
+        Py_hash_t h = PyObject_Hash(items[i]);
+        if (h == -1)
+            return -1;
+        acc += (Py_uhash_t)h * p2;
+        acc = XXROTATE(acc);
+        acc *= p1;
+    }
+#undef XXROTATE
+    acc += 4 ^ (p5 ^ 3527539UL);
+    return acc == (Py_uhash_t)-1 ? 1546275796 : (Py_hash_t)acc;
+}
+
+/* a == b for the exact built-in types the table takes: runs no Python. */
+static inline int
+same(PyObject *a, PyObject *b)
+{
+    return a == b ? 1 : PyObject_RichCompareBool(a, b, Py_EQ);
+}
+
+/* Whether an add can go to the table: the arguments are of the exact types
+ * it takes, and the table (or the empty dict before it) holds the rows. */
+static inline int
+compact_takes(RollupObject *self, PyObject *day, PyObject *source, PyObject *protocol, PyObject *port,
+              PyObject *target, PyObject *t, PyObject *count)
+{
+    if (!(self->rows != NULL && PyDict_CheckExact(self->rows) && PyDict_GET_SIZE(self->rows) == 0))
+        return 0;
+    if (!(PyDate_CheckExact(day) && PyUnicode_CheckExact(source) && PyUnicode_CheckExact(protocol) &&
+          (port == Py_None || PyLong_CheckExact(port)) && PyUnicode_CheckExact(target) && PyDateTime_CheckExact(t) &&
+          PyLong_CheckExact(count)))
+        return 0;
+    PyObject *tz = ((PyDateTime_DateTime *)t)->hastzinfo ? ((PyDateTime_DateTime *)t)->tzinfo : Py_None;
+    if (self->n)
+        return tz == self->tz;
+    return tz == Py_None || Py_TYPE(tz) == g_timezone_type;
+}
+
+/* SourceDay.TARGETS_KEPT, or -1 with an error. */
+static Py_ssize_t
+targets_kept(void)
+{
+    PyObject *source_day = global(n_SourceDay), *kept;
+    if (source_day == NULL)
+        return -1;
+    kept = PyObject_GetAttr(source_day, n_TARGETS_KEPT);
+    Py_DECREF(source_day);
+    if (kept == NULL)
+        return -1;
+    Py_ssize_t n = PyLong_Check(kept) ? PyLong_AsSsize_t(kept) : -2;
+    Py_DECREF(kept);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    if (n < 0) {
+        PyErr_SetString(PyExc_TypeError, "SourceDay.TARGETS_KEPT must be an int of 0 or more");
+        return -1;
+    }
+    return n;
+}
+
+/* _Rollup.add into the table: 1 when taken, 0 when the reference path must
+ * take it (the table was flushed to rows first), -1 on error. */
+static int
+compact_add(RollupObject *self, PyObject *day, PyObject *source, PyObject *protocol, PyObject *port, PyObject *target,
+            PyObject *t, PyObject *count)
+{
+    int overflow, c;
+    long long n = PyLong_AsLongLongAndOverflow(count, &overflow), port_value = NO_PORT;
+    if (overflow)
+        return compact_flush(self);
+    if (port != Py_None) {
+        port_value = PyLong_AsLongLongAndOverflow(port, &overflow);
+        if (overflow || port_value == NO_PORT)
+            return compact_flush(self);
+    }
+    const unsigned char *day_data = ((PyDateTime_Date *)day)->data, *t_data = ((PyDateTime_DateTime *)t)->data;
+    Py_hash_t hash = key_hash(day, source, protocol, port);
+    if (hash == -1)
+        return -1;
+    Py_hash_t th = PyObject_Hash(target);
+    if (th == -1)
+        return -1;
+    if (self->n == 0) {
+        if ((self->kept = targets_kept()) < 0)
+            return -1;
+        PyObject *tz = ((PyDateTime_DateTime *)t)->hastzinfo ? ((PyDateTime_DateTime *)t)->tzinfo : Py_None;
+        Py_INCREF(tz);
+        Py_XSETREF(self->tz, tz);
+    }
+    size_t s = self->mask ? (size_t)hash & self->mask : 0;
+    Entry *e = NULL;
+    if (self->mask) {
+        for (;; s = (s + 1) & self->mask) {
+            int32_t i = self->index[s];
+            if (i < 0)
+                break;
+            Entry *x = &self->entries[i];
+            /* exact dates and ints are equal when their bytes and values are */
+            if (x->hash != hash || x->port_value != port_value ||
+                memcmp(x->day_data, day_data, _PyDateTime_DATE_DATASIZE) != 0)
+                continue;
+            if ((c = same(x->source, source)) > 0 && (c = same(x->protocol, protocol)) > 0) {
+                e = x;
+                break;
+            }
+            if (c < 0)
+                return -1;
+        }
+    }
+    if (e == NULL) {
+        /* Most keys see one target: kept inline until a second comes. */
+        if (self->n == INT32_MAX)
+            return compact_flush(self);
+        if (self->n == self->alloc) {
+            Py_ssize_t alloc = self->alloc ? self->alloc * 2 : 512;
+            Entry *entries = entries_alloc(alloc);
+            if (entries == NULL)
+                return -1;
+            if (self->n)
+                memcpy(entries, self->entries, self->n * sizeof(Entry));
+            free(self->entries);
+            self->entries = entries;
+            self->alloc = alloc;
+        }
+        if ((size_t)(self->n + 1) * 2 > self->mask + 1 || self->mask == 0) {
+            if (compact_resize(self) < 0)
+                return -1;
+            for (s = (size_t)hash & self->mask; self->index[s] >= 0; s = (s + 1) & self->mask)
+                ;
+        }
+        e = &self->entries[self->n];
+        self->index[s] = (int32_t)self->n++;
+        e->hash = hash;
+        memcpy(e->day_data, day_data, _PyDateTime_DATE_DATASIZE);
+        memcpy(e->first_data, t_data, _PyDateTime_DATETIME_DATASIZE);
+        memcpy(e->last_data, t_data, _PyDateTime_DATETIME_DATASIZE);
+        e->port_value = port_value;
+        e->day = Py_NewRef(day);
+        e->source = Py_NewRef(source);
+        e->protocol = Py_NewRef(protocol);
+        e->port = Py_NewRef(port);
+        e->first = Py_NewRef(t);
+        e->last = Py_NewRef(t);
+        e->events = n;
+        e->ntargets = 1;
+        e->cap = 0;
+        e->t.one.hash = th;
+        e->t.one.ip = Py_NewRef(target);
+        return 1;
+    }
+    long long sum;
+    if (__builtin_add_overflow(e->events, n, &sum))
+        return compact_flush(self);
+    e->events = sum;
+    /* as datetime compares two of one tzinfo: by their bytes */
+    if (memcmp(t_data, e->first_data, _PyDateTime_DATETIME_DATASIZE) < 0) {
+        memcpy(e->first_data, t_data, _PyDateTime_DATETIME_DATASIZE);
+        Py_INCREF(t);
+        Py_SETREF(e->first, t);
+    }
+    else if (memcmp(t_data, e->last_data, _PyDateTime_DATETIME_DATASIZE) > 0) {
+        memcpy(e->last_data, t_data, _PyDateTime_DATETIME_DATASIZE);
+        Py_INCREF(t);
+        Py_SETREF(e->last, t);
+    }
+    if (e->cap == 0) { /* one target, inline */
+        Target *only = &e->t.one;
+        if (only->ip == target || (only->hash == th && (c = same(only->ip, target)) != 0))
+            return c < 0 ? -1 : 1;
+        Target *many = PyMem_Malloc(4 * sizeof(Target));
+        if (many == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        many[0] = *only;
+        e->t.set.many = many;
+        e->t.set.bloom = BLOOM_BIT(many[0].hash);
+        e->cap = 4;
+        self->targets_added += 2;
+    }
+    else {
+        if (e->ntargets >= self->kept)
+            return 1;
+        if (e->t.set.bloom & BLOOM_BIT(th))
+            for (Py_ssize_t j = 0; j < e->ntargets; j++) {
+                Target *have = &e->t.set.many[j];
+                if (have->ip == target || (have->hash == th && (c = same(have->ip, target)) != 0))
+                    return c < 0 ? -1 : 1;
+            }
+        if (e->ntargets == e->cap) {
+            Target *many = PyMem_Realloc(e->t.set.many, e->cap * 2 * sizeof(Target));
+            if (many == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            e->t.set.many = many;
+            e->cap *= 2;
+        }
+        self->targets_added += 1;
+    }
+    Py_INCREF(target);
+    e->t.set.many[e->ntargets].hash = th;
+    e->t.set.many[e->ntargets].ip = target;
+    e->t.set.bloom |= BLOOM_BIT(th);
+    e->ntargets++;
+    return 1;
+}
+
+/* The table's objects are exact str, int, date and datetime with a C
+ * tzinfo: none can reach back to the rollup, so they are not traversed. */
 static int
 Rollup_traverse(RollupObject *self, visitproc visit, void *arg)
 {
@@ -286,6 +710,7 @@ Rollup_traverse(RollupObject *self, visitproc visit, void *arg)
 static int
 Rollup_clear(RollupObject *self)
 {
+    compact_free(self);
     Py_CLEAR(self->rows);
     Py_CLEAR(self->targets);
     Py_CLEAR(self->spills);
@@ -300,6 +725,292 @@ Rollup_dealloc(RollupObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+static PyObject *
+Rollup_get_rows(RollupObject *self, void *Py_UNUSED(closure))
+{
+    if (compact_flush(self) < 0)
+        return NULL;
+    if (self->rows == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "attribute 'rows' is not set");
+        return NULL;
+    }
+    Py_INCREF(self->rows);
+    return self->rows;
+}
+
+static int
+Rollup_set_rows(RollupObject *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    compact_free(self);
+    Py_XINCREF(value);
+    Py_XSETREF(self->rows, value);
+    return 0;
+}
+
+static PyObject *
+Rollup_get_targets(RollupObject *self, void *Py_UNUSED(closure))
+{
+    return rollup_targets(self);
+}
+
+static int
+Rollup_set_targets(RollupObject *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    Py_XINCREF(value);
+    Py_XSETREF(self->targets, value);
+    self->targets_added = 0;
+    return 0;
+}
+
+/* len(rollup): the keys held, in the table or in rows. */
+static Py_ssize_t
+Rollup_length(RollupObject *self)
+{
+    if (self->n)
+        return self->n;
+    if (self->rows == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "attribute 'rows' is not set");
+        return -1;
+    }
+    return PyObject_Size(self->rows);
+}
+
+/* ---- sort() and port_totals() on the table; the reference's otherwise ---- */
+
+/* self's method of the reference class (ingest_rows._PyRollup), called. */
+static PyObject *
+reference_method(RollupObject *self, const char *name)
+{
+    PyObject *cls = global(n__PyRollup), *result;
+    if (cls == NULL)
+        return NULL;
+    PyObject *method = PyObject_GetAttrString(cls, name);
+    Py_DECREF(cls);
+    if (method == NULL)
+        return NULL;
+    result = PyObject_CallOneArg(method, (PyObject *)self);
+    Py_DECREF(method);
+    return result;
+}
+
+typedef struct {
+    unsigned char *key;
+    Py_ssize_t len, at;
+} SortKey;
+
+static int
+sort_key_compare(const void *a, const void *b)
+{
+    const SortKey *x = a, *y = b;
+    int c = memcmp(x->key, y->key, (size_t)(x->len < y->len ? x->len : y->len));
+    if (c == 0)
+        c = x->len < y->len ? -1 : x->len > y->len;
+    if (c == 0) /* sorted() is stable */
+        c = x->at < y->at ? -1 : x->at > y->at;
+    return c;
+}
+
+/* key_order(item) of ingest_rows, written to out (room for 4 + 17 + the
+ * protocol + 1 + 3 bytes): its length, or -1 when only the reference can
+ * tell (it raises for an address inet_pton refuses, a protocol that does
+ * not encode, a port out of range). The day goes as its bytes (year, month,
+ * day), which order as the reference's ordinal does. */
+static Py_ssize_t
+entry_sort_key(const Entry *e, unsigned char *out)
+{
+    Py_ssize_t n = 0, len;
+    const char *text = PyUnicode_AsUTF8AndSize(e->source, &len), *protocol;
+    char address[64];
+    if (text == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    memcpy(out, e->day_data, _PyDateTime_DATE_DATASIZE);
+    n = _PyDateTime_DATE_DATASIZE;
+    if (len >= (Py_ssize_t)sizeof(address) || memchr(text, '\0', (size_t)len) != NULL)
+        return -1;
+    memcpy(address, text, (size_t)len);
+    address[len] = '\0';
+    if (memchr(text, ':', (size_t)len) != NULL) {
+        out[n++] = 6;
+        if (inet_pton(AF_INET6, address, out + n) != 1)
+            return -1;
+        n += 16;
+    }
+    else {
+        out[n++] = 4;
+        if (inet_pton(AF_INET, address, out + n) != 1)
+            return -1;
+        n += 4;
+    }
+    if ((protocol = PyUnicode_AsUTF8AndSize(e->protocol, &len)) == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    memcpy(out + n, protocol, (size_t)len);
+    n += len;
+    out[n++] = '\0';
+    long long port = e->port_value == NO_PORT ? 0 : e->port_value + 1;
+    if (port < 0 || port >= 1 << 24)
+        return -1;
+    out[n++] = (unsigned char)(port >> 16);
+    out[n++] = (unsigned char)(port >> 8);
+    out[n++] = (unsigned char)port;
+    return n;
+}
+
+static PyObject *
+Rollup_sort(RollupObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->n == 0)
+        return reference_method(self, "sort");
+    SortKey *keys = PyMem_Malloc(self->n * sizeof(SortKey));
+    Entry *sorted = entries_alloc(self->n);
+    unsigned char *arena = NULL;
+    Py_ssize_t room = 0, i;
+    for (i = 0; i < self->n; i++)
+        room += 4 + 17 + PyUnicode_GET_LENGTH(self->entries[i].protocol) * 4 + 4;
+    if (keys == NULL || sorted == NULL || (arena = PyMem_Malloc(room)) == NULL) {
+        PyMem_Free(keys);
+        free(sorted);
+        return sorted == NULL ? NULL : PyErr_NoMemory();
+    }
+    unsigned char *at = arena;
+    for (i = 0; i < self->n; i++) {
+        Py_ssize_t len = entry_sort_key(&self->entries[i], at);
+        if (len < 0)
+            break;
+        keys[i].key = at;
+        keys[i].len = len;
+        keys[i].at = i;
+        at += len;
+    }
+    if (i < self->n) { /* the reference sorts (or raises what it raises) */
+        PyMem_Free(keys);
+        free(sorted);
+        PyMem_Free(arena);
+        return reference_method(self, "sort");
+    }
+    qsort(keys, (size_t)self->n, sizeof(SortKey), sort_key_compare);
+    for (i = 0; i < self->n; i++)
+        sorted[i] = self->entries[keys[i].at];
+    PyMem_Free(keys);
+    PyMem_Free(arena);
+    free(self->entries);
+    self->entries = sorted;
+    self->alloc = self->n;
+    self->stamp++;
+    for (size_t s = 0; s <= self->mask; s++)
+        self->index[s] = -1;
+    for (i = 0; i < self->n; i++) {
+        size_t s = (size_t)self->entries[i].hash & self->mask;
+        while (self->index[s] >= 0)
+            s = (s + 1) & self->mask;
+        self->index[s] = (int32_t)i;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Rollup_port_totals(RollupObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->n == 0)
+        return reference_method(self, "port_totals");
+    PyObject *totals = PyDict_New();
+    if (totals == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < self->n; i++) {
+        Entry *e = &self->entries[i];
+        PyObject *port = e->port == Py_None ? s_minus_one : e->port;
+        PyObject *key = PyTuple_Pack(3, e->day, e->protocol, port), *sum;
+        if (key == NULL)
+            goto fail;
+        PyObject *have = PyDict_GetItemWithError(totals, key);
+        if (have == NULL && PyErr_Occurred()) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        PyObject *events = PyLong_FromLongLong(e->events);
+        if (events == NULL) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        if (have == NULL)
+            sum = events;
+        else {
+            sum = PyNumber_Add(have, events);
+            Py_DECREF(events);
+        }
+        if (sum == NULL || PyDict_SetItem(totals, key, sum) < 0) {
+            Py_XDECREF(sum);
+            Py_DECREF(key);
+            goto fail;
+        }
+        Py_DECREF(sum);
+        Py_DECREF(key);
+    }
+    return totals;
+fail:
+    Py_DECREF(totals);
+    return NULL;
+}
+
+/* ---- lines() straight from the table ---- */
+
+/* t.isoformat() for a datetime the table took: in C for no tzinfo and UTC
+ * (every log's times are UTC by then), by the method otherwise. */
+static int
+buf_isoformat(Buf *b, PyObject *t, const unsigned char *d)
+{
+    PyObject *tz = ((PyDateTime_DateTime *)t)->hastzinfo ? ((PyDateTime_DateTime *)t)->tzinfo : Py_None;
+    if (tz != Py_None && tz != PyDateTime_TimeZone_UTC) {
+        PyObject *text = PyObject_CallMethodNoArgs(t, n_isoformat);
+        if (text == NULL)
+            return -1;
+        int r = buf_str(b, text);
+        Py_DECREF(text);
+        return r;
+    }
+    char out[40];
+    int us = d[7] << 16 | d[8] << 8 | d[9];
+    int n = snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d:%02d:%02d", d[0] << 8 | d[1], d[2], d[3], d[4], d[5], d[6]);
+    if (us)
+        n += snprintf(out + n, sizeof(out) - n, ".%06d", us);
+    if (tz != Py_None)
+        n += snprintf(out + n, sizeof(out) - n, "+00:00");
+    return buf_write(b, out, n);
+}
+
+/* The reference's line for entry e: f"{day}\t{source}\t{protocol}\t{port}\t
+ * {events}\t{first}\t{last}\t{{{targets}}}\n" */
+static PyObject *
+entry_line(const Entry *e)
+{
+    Buf b = {NULL, 0, 0};
+    char num[64];
+    int n = snprintf(num, sizeof(num), "%04d-%02d-%02d\t", e->day_data[0] << 8 | e->day_data[1], e->day_data[2],
+                     e->day_data[3]);
+    if (buf_write(&b, num, n) < 0 || buf_str(&b, e->source) < 0 || buf_char(&b, '\t') < 0 ||
+        buf_str(&b, e->protocol) < 0)
+        goto fail;
+    n = snprintf(num, sizeof(num), "\t%lld\t%lld\t", e->port_value == NO_PORT ? -1LL : e->port_value, e->events);
+    if (buf_write(&b, num, n) < 0 || buf_isoformat(&b, e->first, e->first_data) < 0 || buf_char(&b, '\t') < 0 ||
+        buf_isoformat(&b, e->last, e->last_data) < 0 || buf_write(&b, "\t{", 2) < 0)
+        goto fail;
+    const Target *targets = e->cap ? e->t.set.many : &e->t.one;
+    for (Py_ssize_t j = 0; j < e->ntargets; j++)
+        if ((j && buf_char(&b, ',') < 0) || buf_str(&b, targets[j].ip) < 0)
+            goto fail;
+    if (buf_write(&b, "}\n", 2) < 0)
+        goto fail;
+    PyObject *text = buf_text(&b);
+    buf_free(&b);
+    return text;
+fail:
+    buf_free(&b);
+    return NULL;
+}
+
 /* _Rollup.add; all arguments borrowed. */
 static int
 rollup_add(RollupObject *self, PyObject *day, PyObject *source, PyObject *protocol, PyObject *port, PyObject *target,
@@ -309,6 +1020,13 @@ rollup_add(RollupObject *self, PyObject *day, PyObject *source, PyObject *protoc
     PyObject *key = NULL, *rows = NULL, *row = NULL, *new_row = NULL, *item = NULL, *sum = NULL, *targets = NULL,
              *pair = NULL, *source_day = NULL, *kept = NULL, *size = NULL;
 
+    if (compact_takes(self, day, source, protocol, port, target, t, count)) {
+        int taken = compact_add(self, day, source, protocol, port, target, t, count);
+        if (taken != 0)
+            return taken < 0 ? -1 : 0;
+    }
+    else if (compact_flush(self) < 0)
+        return -1;
     key = PyTuple_Pack(4, day, source, protocol, port);
     if (key == NULL)
         goto done;
@@ -445,10 +1163,10 @@ Rollup_add(RollupObject *self, PyObject *args, PyObject *kwargs)
 /* The iterator _Rollup.lines() returns: like the reference generator, it
  * reads self.rows when first advanced and refuses a dict that changed size. */
 typedef struct {
-    PyObject_HEAD PyObject *rollup; /* until the rows are taken */
+    PyObject_HEAD PyObject *rollup; /* until the rows are taken; kept when they are the table's */
     PyObject *rows;
-    Py_ssize_t pos, size;
-    int finished;
+    Py_ssize_t pos, size, stamp;
+    int finished, compact;
 } LinesObject;
 
 static PyTypeObject LinesType;
@@ -486,8 +1204,8 @@ Rollup_lines(RollupObject *self, PyObject *Py_UNUSED(ignored))
     Py_INCREF(self);
     it->rollup = (PyObject *)self;
     it->rows = NULL;
-    it->pos = it->size = 0;
-    it->finished = 0;
+    it->pos = it->size = it->stamp = 0;
+    it->finished = it->compact = 0;
     PyObject_GC_Track(it);
     return (PyObject *)it;
 }
@@ -526,6 +1244,27 @@ Lines_next(LinesObject *self)
 
     if (self->finished)
         return NULL;
+    if (!self->compact && self->rows == NULL && ((RollupObject *)self->rollup)->n) {
+        RollupObject *rollup = (RollupObject *)self->rollup;
+        self->compact = 1;
+        self->size = rollup->n;
+        self->stamp = rollup->stamp;
+    }
+    if (self->compact) {
+        RollupObject *rollup = (RollupObject *)self->rollup;
+        if (rollup->n != self->size || rollup->stamp != self->stamp) {
+            PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during iteration");
+            goto fail;
+        }
+        if (self->pos == self->size) {
+            self->finished = 1;
+            Lines_clear(self);
+            return NULL;
+        }
+        if ((text = entry_line(&rollup->entries[self->pos++])) == NULL)
+            goto fail;
+        goto done;
+    }
     if (self->rows == NULL) {
         RollupObject *rollup = (RollupObject *)self->rollup;
         if (rollup->rows == NULL) {
@@ -603,15 +1342,22 @@ done:
 }
 
 static PyMemberDef Rollup_members[] = {
-    {"rows", T_OBJECT_EX, offsetof(RollupObject, rows), 0, "(day, source, protocol, port) -> [events, first, last, targets]"},
-    {"targets", T_OBJECT_EX, offsetof(RollupObject, targets), 0, "targets kept in dicts"},
-    {"spills", T_OBJECT_EX, offsetof(RollupObject, spills), 0, "times spilled"},
+    {"spills", T_OBJECT_EX, offsetof(RollupObject, spills), 0, "times spilled"}, {NULL}};
+
+static PyGetSetDef Rollup_getset[] = {
+    {"rows", (getter)Rollup_get_rows, (setter)Rollup_set_rows,
+     "(day, source, protocol, port) -> [events, first, last, targets]", NULL},
+    {"targets", (getter)Rollup_get_targets, (setter)Rollup_set_targets, "targets kept in dicts", NULL},
     {NULL}};
+
+static PySequenceMethods Rollup_as_sequence = {.sq_length = (lenfunc)Rollup_length};
 
 static PyMethodDef Rollup_methods[] = {
     {"add", (PyCFunction)(void (*)(void))Rollup_add, METH_VARARGS | METH_KEYWORDS,
      "add(day, source, protocol, port, target, t, count): _Rollup.add"},
     {"lines", (PyCFunction)Rollup_lines, METH_NOARGS, "The spill COPY lines: _Rollup.lines"},
+    {"sort", (PyCFunction)Rollup_sort, METH_NOARGS, "_Rollup.sort"},
+    {"port_totals", (PyCFunction)Rollup_port_totals, METH_NOARGS, "_Rollup.port_totals"},
     {NULL}};
 
 static PyTypeObject RollupType = {
@@ -624,6 +1370,8 @@ static PyTypeObject RollupType = {
     .tp_dealloc = (destructor)Rollup_dealloc,
     .tp_new = PyType_GenericNew,
     .tp_members = Rollup_members,
+    .tp_getset = Rollup_getset,
+    .tp_as_sequence = &Rollup_as_sequence,
     .tp_methods = Rollup_methods,
 };
 
@@ -1340,7 +2088,7 @@ static PyTypeObject CopyTextType = {
 /* Module                                                              */
 
 static PyObject *
-bind(PyObject *Py_UNUSED(module), PyObject *globals)
+module_bind(PyObject *Py_UNUSED(module), PyObject *globals)
 {
     if (!PyDict_Check(globals)) {
         PyErr_SetString(PyExc_TypeError, "bind() takes the globals() of incidents.ingest_rows");
@@ -1366,7 +2114,7 @@ bind(PyObject *Py_UNUSED(module), PyObject *globals)
 static PyMethodDef module_methods[] = {
     {"copy_text", (PyCFunction)(void (*)(void))copy_text, METH_VARARGS | METH_KEYWORDS,
      "copy_text(results, writer, counts, rows_at_once): ingest_rows.copy_text"},
-    {"bind", (PyCFunction)bind, METH_O, "bind(globals): the ingest_rows globals read as the reference reads them"},
+    {"bind", (PyCFunction)module_bind, METH_O, "bind(globals): the ingest_rows globals read as the reference reads them"},
     {NULL}};
 
 static struct PyModuleDef rows_module = {
@@ -1411,9 +2159,14 @@ PyInit__rows(void)
     INTERN(n__sources, "_sources");
     INTERN(n_EventFilter, "EventFilter");
     INTERN(n_reason, "reason");
+    INTERN(n__PyRollup, "_PyRollup");
     if ((s_minus_one = PyLong_FromLong(-1)) == NULL || (s_one = PyLong_FromLong(1)) == NULL ||
         (s_zero = PyLong_FromLong(0)) == NULL)
         return NULL;
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL)
+        return NULL;
+    g_timezone_type = Py_TYPE(PyDateTime_TimeZone_UTC);
     if (PyType_Ready(&RollupType) < 0 || PyType_Ready(&LinesType) < 0 || PyType_Ready(&RowWriterType) < 0 ||
         PyType_Ready(&CopyTextType) < 0)
         return NULL;

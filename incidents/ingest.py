@@ -20,7 +20,6 @@ import itertools
 import logging
 from contextlib import ExitStack, closing, contextmanager
 from datetime import UTC, timedelta
-from socket import AF_INET, AF_INET6, inet_pton
 
 import psycopg
 from django.conf import settings
@@ -177,34 +176,21 @@ def _spill(rollup: _Rollup, cursor) -> None:
     rollup.spills += 1
 
 
-def _key_order(item) -> bytes:
-    """A rollup key as PostgreSQL orders it (inet sorts IPv4 before IPv6,
-    then by address bytes), as one bytes string: comparing those is a
-    memcmp, where tuples of dates cost a Python comparison each."""
-    day, source, protocol, port = item[0]
-    address = b"\x06" + inet_pton(AF_INET6, source) if ":" in source else b"\x04" + inet_pton(AF_INET, source)
-    port = 0 if port is None else port + 1
-    return b"%b%b%b\0%b" % (day.toordinal().to_bytes(3), address, protocol.encode(), port.to_bytes(3))
-
-
 def _insert_rollups(rollup: _Rollup, cursor, reporter_id: int) -> bool:
     """COPY rollups that were never spilled straight into the tables, when
     this reporter has none of their days yet; False (nothing written) when
     they must be merged by the upsert instead."""
-    if not rollup.rows:
+    if not len(rollup):
         return True
-    days = [day for day, _, _, _ in rollup.rows]
+    ports = rollup.port_totals()
+    days = [day for day, _, _ in ports]
     cursor.execute(REPORTER_HAS_DAYS, {"reporter": reporter_id, "first": min(days), "last": max(days)})
     if cursor.fetchone()[0]:
         return False
-    ports: dict[tuple, int] = {}
-    for (day, _, protocol, port), row in rollup.rows.items():
-        key = (day, protocol, -1 if port is None else port)
-        ports[key] = ports.get(key, 0) + row[0]
     # In the table's key order, as the upsert goes: index pages are then
     # filled in turn rather than at random (a third less time), and two
     # ingests meeting on the same keys take them in the same order.
-    rollup.rows = dict(sorted(rollup.rows.items(), key=_key_order))
+    rollup.sort()
     suffix = f"\t{reporter_id}\n"
     lines = rollup.lines()
     try:

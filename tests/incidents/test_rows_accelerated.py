@@ -14,7 +14,7 @@ import gc
 import os
 import pickle
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from unittest import mock
 
 import pytest
@@ -146,13 +146,17 @@ def staged(impl, items, *, rows_at_once=4, rule=0, rollup=True, writer_impl=None
 
 
 def rollup_state(rollup):
+    """What the rollup shows, read first through what the C rollup answers
+    from its own table (lines, length, port totals), then through `rows`."""
     if rollup is None:
         return None
-    rows = [
+    state = {"lines": list(rollup.lines()), "len": len(rollup), "port_totals": list(rollup.port_totals().items())}
+    state["rows"] = [
         (key, [row[0], tagged(row[1]), tagged(row[2]), row[3] if type(row[3]) is str else list(row[3])])
         for key, row in rollup.rows.items()
     ]
-    return {"rows": rows, "targets": rollup.targets, "spills": rollup.spills, "lines": list(rollup.lines())}
+    state.update(targets=rollup.targets, spills=rollup.spills)
+    return state
 
 
 def same(items, **kwargs):
@@ -419,3 +423,192 @@ def test_the_filter_steps_taken_in_c_give_the_filters_reasons(items):
     rows = [row for chunk in filtered_run(C, items)[0] for row in chunk.splitlines()]
     if len({(e.time, e.source_ip, e.source_port, e.target_ip, e.target_port, e.protocol) for e in items}) == len(items):
         assert [row.split("\t")[-1] for row in rows] == reasons
+
+
+# -- the C rollup's table, against the reference ---------------------------
+# The C rollup keeps rows in a table of its own while every add brings exact
+# built-in types, and turns it into the reference's dict when `rows` is read
+# or an add brings anything else. These drive both through adds of every
+# kind of value mixed with every way of reading, and compare each answer.
+
+
+class OddDate(date):
+    pass
+
+
+class OddStr(str):
+    pass
+
+
+class OddTime(datetime):
+    pass
+
+
+PLUS_ONE = timezone(timedelta(hours=1))
+DAYS = [STAMPS[0].date(), STAMPS[3].date(), OddDate(2026, 12, 1)]
+ODD_TIMES = [
+    STAMPS[1].replace(tzinfo=None),  # naive: compared with aware ones, both raise
+    STAMPS[1].astimezone(PLUS_ONE),  # equal to STAMPS[1], another tzinfo
+    OddTime(2026, 12, 1, 0, 0, 5, tzinfo=UTC),
+    STAMPS[2].replace(microsecond=7),
+]
+rollup_adds = st.tuples(
+    st.just("add"),
+    st.sampled_from(DAYS[:2] * 4 + DAYS[2:]),
+    st.sampled_from([*SOURCES, "::ffff:1.2.3.4", OddStr("203.0.113.5"), "203.0.113.5\x00"]),
+    st.sampled_from(["tcp", "tcp", "udp", "\u00e9", OddStr("tcp")]),
+    st.one_of(st.none(), st.sampled_from([22, 23, 65535, 2**24, -1, -2, 2**70, True])),
+    st.sampled_from([*TARGETS, OddStr("198.51.100.1")]),
+    st.one_of(st.sampled_from(STAMPS + TWINS), st.sampled_from(ODD_TIMES)),
+    st.one_of(st.integers(1, 3), st.sampled_from([2**62, 2**70, True])),
+)
+rollup_reads = st.tuples(st.sampled_from(["len", "targets", "rows", "lines", "sort", "port_totals", "set_rows"]))
+rollup_ops = st.lists(st.one_of(rollup_adds, rollup_adds, rollup_adds, rollup_reads), max_size=60)
+
+
+def rollup_answer(rollup, op):
+    """What one operation gives: its value, or the type of what it raised."""
+    try:
+        if op[0] == "add":
+            return rollup.add(*op[1:])
+        if op[0] == "len":
+            return len(rollup)
+        if op[0] == "targets":
+            return rollup.targets
+        if op[0] == "rows":
+            return rollup_state(rollup)["rows"]
+        if op[0] == "lines":
+            return list(rollup.lines())
+        if op[0] == "sort":
+            return rollup.sort()
+        if op[0] == "port_totals":
+            return list(rollup.port_totals().items())
+        rollup.rows, rollup.targets = {}, 0
+    except Exception as error:  # the same error, whatever it is
+        return type(error)
+
+
+SAME_ADDRESS = ["2001:db8::1", "2001:DB8::1", "2001:0db8:0::1"]
+
+
+def valid_rollup_ops(n):
+    """Adds of the values logs give (every sort key computable in C)."""
+    return st.lists(
+        st.tuples(
+            st.just("add"),
+            st.sampled_from(DAYS[:2]),
+            # one address written three ways: equal sort keys keep the order of adds
+            st.sampled_from(["203.0.113.5", "9.0.0.10", "10.0.0.9", "200.0.0.1", "::1", "fe80::2", *SAME_ADDRESS]),
+            st.sampled_from(["tcp", "udp", "icmp"]),
+            st.one_of(st.none(), st.integers(0, 65535), st.sampled_from([-1, 22, 443, 2**24 - 2])),
+            st.sampled_from(TARGETS),
+            st.sampled_from(STAMPS + TWINS),
+            st.integers(1, 3),
+        ),
+        max_size=n,
+    )
+
+
+@built
+@DIFFERENTIAL
+@given(ops=rollup_ops, kept=st.integers(1, 5))
+def test_the_rollup_table_answers_as_the_reference(ops, kept):
+    with mock.patch.object(SourceDay, "TARGETS_KEPT", kept):
+        py, c = ingest_rows._PyRollup(), ingest_rows._CRollup()
+        for op in ops:
+            assert rollup_answer(c, op) == rollup_answer(py, op), op
+        assert rollup_state(c) == rollup_state(py)
+
+
+@built
+@DIFFERENTIAL
+@given(ops=valid_rollup_ops(80))
+def test_the_rollup_table_sorts_as_the_reference(ops):
+    py, c = ingest_rows._PyRollup(), ingest_rows._CRollup()
+    for rollup in (py, c):
+        for op in ops:
+            rollup.add(*op[1:])
+        rollup.sort()
+    assert list(c.lines()) == list(py.lines())  # from the C table: the sorted order
+    assert rollup_state(c) == rollup_state(py)
+
+
+@built
+@pytest.mark.parametrize("port", [2**24 - 1, -2])
+def test_a_port_the_sort_key_cannot_hold_raises_as_in_the_reference(port):
+    for rollup in (ingest_rows._PyRollup(), ingest_rows._CRollup()):
+        rollup.add(DAYS[0], "10.0.0.2", "tcp", 22, "198.51.100.1", STAMPS[0], 1)
+        rollup.add(DAYS[0], "9.0.0.1", "tcp", port, "198.51.100.1", STAMPS[0], 1)
+        with pytest.raises(OverflowError):
+            rollup.sort()
+
+
+@built
+def test_the_rollup_table_sorts_in_c():
+    c = ingest_rows._CRollup()
+    c.add(DAYS[0], "10.0.0.2", "tcp", 22, "198.51.100.1", STAMPS[0], 1)
+    c.add(DAYS[0], "9.0.0.1", "tcp", 22, "198.51.100.1", STAMPS[0], 1)
+    with mock.patch.object(ingest_rows._PyRollup, "sort", side_effect=AssertionError("the reference sorted")):
+        c.sort()
+    assert [line.split("\t")[1] for line in c.lines()] == ["9.0.0.1", "10.0.0.2"]
+
+
+@built
+def test_lines_of_the_table_stop_when_it_changes():
+    for change in (
+        lambda r: r.add(DAYS[0], "192.0.2.9", "tcp", 22, "198.51.100.1", STAMPS[0], 1),
+        lambda r: r.rows.clear(),
+        lambda r: setattr(r, "rows", {}),
+        lambda r: [  # emptied and filled again to the same size
+            setattr(r, "rows", {}),
+            *(r.add(DAYS[1], s, "udp", 53, "198.51.100.1", STAMPS[3], 1) for s in ("192.0.2.1", "192.0.2.2")),
+        ],
+    ):
+        for rollup in (ingest_rows._PyRollup(), ingest_rows._CRollup()):
+            for source in ("203.0.113.5", "198.51.100.7"):
+                rollup.add(DAYS[0], source, "tcp", 22, "198.51.100.1", STAMPS[0], 1)
+            lines = rollup.lines()
+            next(lines)
+            change(rollup)
+            if isinstance(rollup, ingest_rows._CRollup):
+                with pytest.raises(RuntimeError, match="changed size"):
+                    next(lines)
+            else:  # the reference: the dict it walks grew or was emptied, or it goes on with the old one
+                with pytest.raises((RuntimeError, StopIteration)):
+                    next(lines)
+                    next(lines)
+
+
+@built
+def test_no_references_leak_from_the_rollup_table():
+    sources = ["".join(["203.0.113.", str(i)]) for i in range(50)]  # objects of their own
+    targets = ["".join(["198.51.100.", str(i)]) for i in range(70)]
+    baseline = [sys.getrefcount(x) for x in sources + targets]
+
+    def run(read_rows):
+        rollup = ingest_rows._CRollup()
+        for i in range(20_000):
+            rollup.add(DAYS[i % 2], sources[i % 50], "tcp", 22 + i % 3, targets[i % 70], STAMPS[i % 4], 1)
+        rollup.port_totals()
+        rollup.sort()
+        size = sum(len(line) for line in rollup.lines())
+        if read_rows:
+            size += len(rollup.rows)
+        rollup.add(DAYS[0], sources[0], "tcp", 2**70, targets[0], STAMPS[0], 1)  # to the dict
+        return size
+
+    for read_rows in (False, True, False):
+        assert run(read_rows) > 0
+        gc.collect()
+        assert [sys.getrefcount(x) for x in sources + targets] == baseline
+
+
+@built
+def test_keys_of_equal_hash_stay_apart_in_the_table():
+    assert hash(-1) == hash(-2)  # CPython: -1 is no hash, so -1 hashes as -2
+    py, c = ingest_rows._PyRollup(), ingest_rows._CRollup()
+    for rollup in (py, c):
+        for port in (-1, -2, -1):
+            rollup.add(DAYS[0], "203.0.113.5", "tcp", port, "198.51.100.1", STAMPS[0], 1)
+    assert list(c.lines()) == list(py.lines())
+    assert len(c) == 2
