@@ -60,7 +60,7 @@ def run(impl, parsed, reason) -> tuple[float, float, int]:
         if rollup.full():
             spilling -= time.process_time()
             size += sum(len(line) for line in rollup.lines())
-            rollup.rows.clear()
+            rollup.rows = {}
             spilling += time.process_time()
     spilling -= time.process_time()
     size += sum(len(line) for line in rollup.lines())
