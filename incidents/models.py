@@ -120,8 +120,10 @@ class SourceDay(models.Model):
     pk = models.CompositePrimaryKey("day", "source_ip", "reporter_id", "protocol", "target_port")
     day = models.DateField()
     source_ip = InetAddressField(store_prefix_length=False)
+    # No index of its own: source_day_reporter (reporter, day) serves every
+    # look-up by reporter, and each index costs every ingest's rollup COPY.
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
     )
     protocol = models.CharField(max_length=16)
     target_port = models.IntegerField(help_text="-1 where the protocol has no ports.")
