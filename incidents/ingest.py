@@ -133,6 +133,9 @@ COPY_SOURCE_DAY = (
     "COPY incidents_source_day "
     "(day, source_ip, protocol, target_port, events, first_seen, last_seen, target_ips, reporter_id) FROM STDIN"
 )
+# The C rollup writes the same rows in COPY's binary format: PostgreSQL then
+# parses no inet arrays and time stamps, half its time for this COPY.
+COPY_SOURCE_DAY_BINARY = f"{COPY_SOURCE_DAY} WITH (FORMAT binary)"
 UPSERT_PORT_DAYS = """
 INSERT INTO incidents_port_day AS p (day, protocol, target_port, events)
 SELECT * FROM unnest(%(days)s::date[], %(protocols)s::text[], %(ports)s::integer[], %(events)s::bigint[])
@@ -176,6 +179,29 @@ def _spill(rollup: _Rollup, cursor) -> None:
     rollup.spills += 1
 
 
+class _TextOnly(Exception):
+    """A rollup row the binary COPY cannot hold: the text COPY takes them all."""
+
+
+def _copy_source_days(rollup: _Rollup, cursor, reporter_id: int) -> None:
+    binary = getattr(rollup, "source_day_binary", None)
+    if binary is not None:
+        try:
+            with transaction.atomic(), cursor.copy(COPY_SOURCE_DAY_BINARY) as copy:
+                for start in range(0, len(rollup), COPY_CHUNK):
+                    if (chunk := binary(reporter_id, start, COPY_CHUNK)) is None:
+                        raise _TextOnly
+                    copy.write(chunk)
+            return
+        except _TextOnly:
+            log.info("rollups of reporter %s go in by text COPY", reporter_id)
+    suffix = f"\t{reporter_id}\n"
+    lines = rollup.lines()
+    with transaction.atomic(), cursor.copy(COPY_SOURCE_DAY) as copy:
+        while chunk := list(itertools.islice(lines, COPY_CHUNK)):
+            copy.write("".join(chunk).replace("\n", suffix))
+
+
 def _insert_rollups(rollup: _Rollup, cursor, reporter_id: int) -> bool:
     """COPY rollups that were never spilled straight into the tables, when
     this reporter has none of their days yet; False (nothing written) when
@@ -191,12 +217,8 @@ def _insert_rollups(rollup: _Rollup, cursor, reporter_id: int) -> bool:
     # filled in turn rather than at random (a third less time), and two
     # ingests meeting on the same keys take them in the same order.
     rollup.sort()
-    suffix = f"\t{reporter_id}\n"
-    lines = rollup.lines()
     try:
-        with transaction.atomic(), cursor.copy(COPY_SOURCE_DAY) as copy:
-            while chunk := list(itertools.islice(lines, COPY_CHUNK)):
-                copy.write("".join(chunk).replace("\n", suffix))
+        _copy_source_days(rollup, cursor, reporter_id)
     except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
         log.info("rollup keys of reporter %s arrived meanwhile: merging", reporter_id)
         return False

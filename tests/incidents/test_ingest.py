@@ -350,3 +350,103 @@ def test_cycle_collector_rests_during_ingest_and_wakes_after(submit, recent, mon
     with pytest.raises(ZeroDivisionError):
         submit(UserFactory(), text=iptables_line(recent))
     assert gc.isenabled()
+
+
+def _stored_source_days(user) -> list[tuple]:
+    return sorted(
+        (r.day, str(r.source_ip), r.protocol, r.target_port, r.events, r.first_seen, r.last_seen, r.target_ips)
+        for r in SourceDay.objects.filter(reporter=user)
+    )
+
+
+def _rollups_of(rollup_class, recent, extra=()):
+    from incidents import ingest_rows
+
+    rollup = getattr(ingest_rows, rollup_class)()
+    yesterday = recent - timedelta(days=1)
+    adds = [
+        (recent.date(), "203.0.113.5", "tcp", 22, "198.51.100.7", recent, 3),
+        (recent.date(), "203.0.113.5", "tcp", 22, "2001:db8::7", recent + timedelta(microseconds=250), 1),
+        (recent.date(), "203.0.113.5", "tcp", 22, "198.51.100.8", recent - timedelta(hours=1), 2**40),
+        (recent.date(), "2001:db8:ffff::1", "udp", None, "198.51.100.7", recent, 1),
+        (yesterday.date(), "::ffff:192.0.2.1", "icmp", 8, "198.51.100.9", yesterday, 1),
+        *extra,
+    ]
+    for add in adds:
+        rollup.add(*add)
+    rollup.sort()
+    return rollup
+
+
+@pytest.mark.skipif("not __import__('incidents.ingest_rows').ingest_rows.ACCELERATED")
+def test_binary_copy_of_rollups_stores_what_the_text_copy_stores(recent):
+    from django.db import connection
+
+    from incidents import ingest
+
+    by_binary, by_text = UserFactory(), UserFactory()
+    binary, text = _rollups_of("_Rollup", recent), _rollups_of("_PyRollup", recent)
+    assert binary.source_day_binary(by_binary.pk, 0, 10) is not None
+    assert not hasattr(text, "source_day_binary")
+    with connection.cursor() as c:
+        ingest._copy_source_days(binary, c.cursor, by_binary.pk)
+        ingest._copy_source_days(text, c.cursor, by_text.pk)
+    stored = _stored_source_days(by_binary)
+    assert stored == _stored_source_days(by_text)
+    assert len(stored) == 3
+    ((*_, events, first, last, targets),) = [row for row in stored if row[1] == "203.0.113.5"]
+    assert (events, first, last, targets) == (
+        3 + 1 + 2**40,
+        recent - timedelta(hours=1),
+        recent + timedelta(microseconds=250),
+        ["198.51.100.7", "2001:db8::7", "198.51.100.8"],
+    )
+
+
+@pytest.mark.skipif("not __import__('incidents.ingest_rows').ingest_rows.ACCELERATED")
+def test_a_row_binary_cannot_hold_sends_them_all_as_text(recent, monkeypatch, caplog):
+    # "198.51.100.9/32" is an inet to PostgreSQL, not an address to
+    # inet_pton: found after the first chunk went out in binary.
+    from django.db import connection
+
+    from incidents import ingest
+
+    monkeypatch.setattr(ingest, "COPY_CHUNK", 1)
+    user, reference = UserFactory(), UserFactory()
+    extra = [(recent.date(), "192.0.2.1", "tcp", 80, "198.51.100.9/32", recent, 1)]
+    rollup = _rollups_of("_Rollup", recent, extra)
+    assert rollup.source_day_binary(user.pk, 0, 1) is not None
+    assert any(rollup.source_day_binary(user.pk, i, 1) is None for i in range(len(rollup)))
+    with connection.cursor() as c:
+        ingest._copy_source_days(rollup, c.cursor, user.pk)
+        ingest._copy_source_days(_rollups_of("_PyRollup", recent, extra), c.cursor, reference.pk)
+    assert "text COPY" in caplog.text
+    assert _stored_source_days(user) == _stored_source_days(reference)
+    assert len(_stored_source_days(user)) == 4
+
+
+@pytest.mark.skipif("not __import__('incidents.ingest_rows').ingest_rows.ACCELERATED")
+def test_rollups_of_naive_times_are_not_sent_in_binary(recent):
+    rollup = _rollups_of("_Rollup", recent.replace(tzinfo=None))
+    assert rollup.source_day_binary(1, 0, 10) is None
+
+
+@pytest.mark.skipif("not __import__('incidents.ingest_rows').ingest_rows.ACCELERATED")
+def test_binary_copy_of_rollups_counts_days_across_leap_rules():
+    from datetime import UTC, date, datetime
+
+    from django.db import connection
+
+    from incidents import ingest, ingest_rows
+
+    days = [date(1900, 3, 1), date(2000, 2, 29), date(2000, 3, 1), date(2100, 3, 1), date(2024, 12, 31)]
+    users = UserFactory(), UserFactory()
+    for user, rollup in zip(users, (ingest_rows._Rollup(), ingest_rows._PyRollup()), strict=True):
+        for day in days:
+            t = datetime(day.year, day.month, day.day, 23, 59, 59, 999_999, tzinfo=UTC)
+            rollup.add(day, "203.0.113.5", "tcp", 22, "198.51.100.7", t, 1)
+        rollup.sort()
+        with connection.cursor() as c:
+            ingest._copy_source_days(rollup, c.cursor, user.pk)
+    assert [row[0] for row in _stored_source_days(users[0])] == days[:3] + days[4:] + days[3:4]
+    assert _stored_source_days(users[0]) == _stored_source_days(users[1])
