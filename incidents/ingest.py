@@ -12,7 +12,8 @@ overlapping log) the key refuses the COPY; we roll back to a savepoint and
 take the merge path: COPY into a temporary table, then one INSERT ... ON
 CONFLICT DO NOTHING. Either way the rollups then take exactly the rows this
 submission added: by COPY when the reporter has no rollups on those days yet
-(the usual daily upload), else by one upsert.
+(the usual daily upload; in COPY's binary format when the C rollup can write
+it), else by one upsert.
 """
 
 import gc
