@@ -23,6 +23,11 @@
  *   where the reference does. Every cache step is idempotent, so the line
  *   read twice gives the same state.
  *
+ * Within one scan() call the last drop-rule prefix and the last protocol
+ * and flag words are remembered with what they gave: blocking and kinds
+ * only grow, so a line that repeats them changes nothing the reference
+ * would. Target ports are made once each and kept, as small ints are.
+ *
  * ParsedEvent instances are allocated with tp_alloc and their slots filled
  * directly (bind() finds the slot offsets from the member descriptors):
  * the same object the dataclass __init__ would build, a third of the cost.
@@ -240,6 +245,13 @@ typedef struct {
     char last[32];
     Py_ssize_t last_len;
     PyObject *when;
+    /* The last drop rule's prefix and the last (PROTO=, flag words) read in
+     * this call, with its kind: a log's lines mostly repeat both. blocking
+     * and kinds only grow, so a line that matches these finds them there,
+     * and the reference would change nothing either. */
+    PyObject *last_prefix, *last_kind;
+    char last_kind_key[48];
+    Py_ssize_t last_kind_len;
 } scanner;
 
 #define DONE 1
@@ -337,8 +349,34 @@ stamp_time(scanner *sc, const unsigned char *s, const groups *g)
 }
 
 /* (protocol, flags) for the PROTO= word and the flag words, as kinds has it. */
+static PyObject *kind_read(scanner *sc, const unsigned char *s, const groups *g);
+
+/* kind_read, remembering the last one: the PROTO= word, a byte that says
+ * whether flag words follow, and the words, as the key. */
 static PyObject *
 kind_of(scanner *sc, const unsigned char *s, const groups *g)
+{
+    char key[sizeof(sc->last_kind_key)];
+    Py_ssize_t n = g->proto.b - g->proto.a, words = g->flags.a >= 0 ? g->flags.b - g->flags.a : 0;
+    if (n + 1 + words > (Py_ssize_t)sizeof(key))
+        return kind_read(sc, s, g);
+    memcpy(key, s + g->proto.a, (size_t)n);
+    key[n] = g->flags.a >= 0 ? 1 : 2;
+    memcpy(key + n + 1, s + (g->flags.a >= 0 ? g->flags.a : 0), (size_t)words);
+    n += 1 + words;
+    if (sc->last_kind != NULL && n == sc->last_kind_len && memcmp(key, sc->last_kind_key, (size_t)n) == 0)
+        return Py_NewRef(sc->last_kind);
+    PyObject *kind = kind_read(sc, s, g);
+    if (kind != NULL) {
+        Py_XSETREF(sc->last_kind, Py_NewRef(kind));
+        memcpy(sc->last_kind_key, key, (size_t)n);
+        sc->last_kind_len = n;
+    }
+    return kind;
+}
+
+static PyObject *
+kind_read(scanner *sc, const unsigned char *s, const groups *g)
 {
     PyObject *proto = NULL, *words = NULL, *key = NULL, *kind = NULL, *name = NULL, *tcp = NULL;
     if ((proto = text(s, g->proto)) == NULL)
@@ -379,6 +417,18 @@ done:
     return kind;
 }
 
+/* int(b) for a port or ICMP code: target ports are few, so each is made
+ * once and kept (as small ints are), not allocated for every line. */
+static PyObject *g_ports[65536];
+
+static PyObject *
+port_number(long b)
+{
+    if (g_ports[b] == NULL && (g_ports[b] = PyLong_FromLong(b)) == NULL)
+        return NULL;
+    return Py_NewRef(g_ports[b]);
+}
+
 /* A ParsedEvent built as its __init__ would (values borrowed). */
 static PyObject *
 new_event(PyObject *const *values)
@@ -411,9 +461,13 @@ read_line(scanner *sc, PyObject *raw, Py_ssize_t lineno, PyObject *out)
         goto done;
 
     /* the prefix: a drop rule's, or a verdict */
-    if ((prefix = text(s, g.prefix)) == NULL)
+    Py_ssize_t prefix_len = g.prefix.b - g.prefix.a;
+    int blocking = sc->last_prefix != NULL && PyUnicode_GET_LENGTH(sc->last_prefix) == prefix_len &&
+                   memcmp(PyUnicode_1BYTE_DATA(sc->last_prefix), s + g.prefix.a, (size_t)prefix_len) == 0;
+    if (!blocking && (prefix = text(s, g.prefix)) == NULL)
         goto done;
-    int blocking = PySet_Contains(sc->blocking, prefix);
+    if (!blocking && (blocking = PySet_Contains(sc->blocking, prefix)) > 0)
+        Py_XSETREF(sc->last_prefix, Py_NewRef(prefix));
     if (blocking < 0)
         goto done;
     if (!blocking) {
@@ -442,6 +496,7 @@ read_line(scanner *sc, PyObject *raw, Py_ssize_t lineno, PyObject *out)
         }
         if (PySet_Add(sc->blocking, prefix) < 0)
             goto done;
+        Py_XSETREF(sc->last_prefix, Py_NewRef(prefix));
     }
 
     if ((when = stamp_time(sc, s, &g)) == NULL)
@@ -472,7 +527,7 @@ read_line(scanner *sc, PyObject *raw, Py_ssize_t lineno, PyObject *out)
             goto done;
     }
     if ((number_obj = PyLong_FromSsize_t(lineno)) == NULL || (sport = PyLong_FromLong(a)) == NULL ||
-        (dport = PyLong_FromLong(b)) == NULL)
+        (dport = port_number(b)) == NULL)
         goto done;
     PyObject *one = PyLong_FromLong(1); /* the small int; never fails */
     PyObject *values[NFIELDS] = {number_obj, when, src, dst, protocol, sport, dport, tcp, one};
@@ -585,6 +640,8 @@ done:
     Py_XDECREF(sc.flags);
     Py_XDECREF(sc.skipped);
     Py_XDECREF(sc.when);
+    Py_XDECREF(sc.last_prefix);
+    Py_XDECREF(sc.last_kind);
     return ret;
 }
 
