@@ -42,6 +42,26 @@ static PyObject *n_time, *n_source_ip, *n_target_ip, *n_source_port, *n_target_p
  * filter's common steps here (filter_fast) and asks Python only when they
  * do not settle the event. */
 static PyObject *g_filter_reason;
+
+/* ParsedEvent and where its slots lie, once bind() has seen it: the row
+ * reads an exact ParsedEvent's fields straight from them (as its member
+ * descriptors would), anything else by getattr. */
+static PyTypeObject *g_event_type;
+static Py_ssize_t off_time, off_source_ip, off_target_ip, off_source_port, off_target_port, off_protocol, off_tcp_flags,
+    off_count;
+
+static inline PyObject *
+event_get(PyObject *e, PyObject *name, Py_ssize_t offset)
+{
+    if (offset > 0 && Py_IS_TYPE(e, g_event_type)) {
+        PyObject *value = *(PyObject **)((char *)e + offset);
+        if (value != NULL)
+            return Py_NewRef(value);
+    }
+    return PyObject_GetAttr(e, name);
+}
+
+#define FIELD(e, name) event_get(e, n_##name, off_##name)
 static PyObject *n__sources, *n_EventFilter, *n_reason, *n__PyRollup;
 
 /* A new reference to a global of ingest_rows, or NULL with NameError. */
@@ -1703,9 +1723,9 @@ writer_row(RowWriterObject *self, PyObject *e, Buf *out)
              *filtered_by = NULL, *have = NULL, *count = NULL, *sum = NULL, *add = NULL, *result = NULL,
              *null = NULL, *head = NULL, *flags = NULL;
 
-    if ((t = PyObject_GetAttr(e, n_time)) == NULL || (source = PyObject_GetAttr(e, n_source_ip)) == NULL ||
-        (target = PyObject_GetAttr(e, n_target_ip)) == NULL || (sp = PyObject_GetAttr(e, n_source_port)) == NULL ||
-        (tp = PyObject_GetAttr(e, n_target_port)) == NULL || (protocol = PyObject_GetAttr(e, n_protocol)) == NULL)
+    if ((t = FIELD(e, time)) == NULL || (source = FIELD(e, source_ip)) == NULL ||
+        (target = FIELD(e, target_ip)) == NULL || (sp = FIELD(e, source_port)) == NULL ||
+        (tp = FIELD(e, target_port)) == NULL || (protocol = FIELD(e, protocol)) == NULL)
         goto done;
     if ((seen = member(self->seen, "seen")) == NULL)
         goto done;
@@ -1778,7 +1798,7 @@ writer_row(RowWriterObject *self, PyObject *e, Buf *out)
         }
         else if ((have = PyObject_CallMethodObjArgs(filtered_by, n_get, fkey, s_zero, NULL)) == NULL)
             goto done;
-        if ((count = PyObject_GetAttr(e, n_count)) == NULL)
+        if ((count = FIELD(e, count)) == NULL)
             goto done;
         if ((sum = PyNumber_Add(have, count)) == NULL)
             goto done;
@@ -1793,7 +1813,7 @@ writer_row(RowWriterObject *self, PyObject *e, Buf *out)
         if (add != Py_None) {
             if ((day = item_get(stamp, 1)) == NULL)
                 goto done;
-            if ((count = PyObject_GetAttr(e, n_count)) == NULL)
+            if ((count = FIELD(e, count)) == NULL)
                 goto done;
             PyObject *bound = PyCFunction_Check(add) ? PyCFunction_GET_SELF(add) : NULL;
             if (bound != NULL && PyCFunction_GET_FUNCTION(add) == (PyCFunction)(void (*)(void))Rollup_add &&
@@ -1830,9 +1850,9 @@ writer_row(RowWriterObject *self, PyObject *e, Buf *out)
         buf_char(out, '\t') < 0 || buf_format(out, tp) < 0 || buf_char(out, '\t') < 0 ||
         buf_format(out, protocol) < 0 || buf_char(out, '\t') < 0)
         goto done;
-    if ((flags = PyObject_GetAttr(e, n_tcp_flags)) == NULL || buf_format(out, flags) < 0 || buf_char(out, '\t') < 0)
+    if ((flags = FIELD(e, tcp_flags)) == NULL || buf_format(out, flags) < 0 || buf_char(out, '\t') < 0)
         goto done;
-    if ((count = PyObject_GetAttr(e, n_count)) == NULL || buf_format(out, count) < 0 || buf_char(out, '\t') < 0)
+    if ((count = FIELD(e, count)) == NULL || buf_format(out, count) < 0 || buf_char(out, '\t') < 0)
         goto done;
     if (buf_format(out, reason) < 0 || buf_char(out, '\n') < 0)
         goto done;
@@ -2235,6 +2255,50 @@ static PyTypeObject CopyTextType = {
 /* ------------------------------------------------------------------ */
 /* Module                                                              */
 
+/* The slot of ParsedEvent's field name: its offset, or 0 where it is not a
+ * plain object slot (getattr then reads it). */
+static Py_ssize_t
+slot_offset(PyTypeObject *type, PyObject *name)
+{
+    PyObject *descr = PyObject_GetAttr((PyObject *)type, name);
+    Py_ssize_t offset = 0;
+    if (descr == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+        if (m->type == T_OBJECT_EX && m->offset > 0 && m->offset + (Py_ssize_t)sizeof(PyObject *) <= type->tp_basicsize)
+            offset = m->offset;
+    }
+    Py_DECREF(descr);
+    return offset;
+}
+
+/* Where an exact ParsedEvent's fields lie (event: borrowed, or NULL). */
+static int
+bind_event(PyObject *event)
+{
+    if (event == NULL && PyErr_Occurred())
+        return -1;
+    Py_CLEAR(g_event_type);
+    off_time = off_source_ip = off_target_ip = off_source_port = off_target_port = off_protocol = off_tcp_flags =
+        off_count = 0;
+    if (event == NULL || !PyType_Check(event))
+        return 0;
+    PyTypeObject *type = (PyTypeObject *)event;
+    off_time = slot_offset(type, n_time);
+    off_source_ip = slot_offset(type, n_source_ip);
+    off_target_ip = slot_offset(type, n_target_ip);
+    off_source_port = slot_offset(type, n_source_port);
+    off_target_port = slot_offset(type, n_target_port);
+    off_protocol = slot_offset(type, n_protocol);
+    off_tcp_flags = slot_offset(type, n_tcp_flags);
+    off_count = slot_offset(type, n_count);
+    g_event_type = (PyTypeObject *)Py_NewRef(event);
+    return 0;
+}
+
 static PyObject *
 module_bind(PyObject *Py_UNUSED(module), PyObject *globals)
 {
@@ -2244,6 +2308,8 @@ module_bind(PyObject *Py_UNUSED(module), PyObject *globals)
     }
     Py_INCREF(globals);
     Py_XSETREF(g_globals, globals);
+    if (bind_event(PyDict_GetItemWithError(globals, n_ParsedEvent)) < 0)
+        return NULL;
     PyObject *event_filter = PyDict_GetItemWithError(globals, n_EventFilter);
     if (event_filter == NULL) {
         if (PyErr_Occurred())

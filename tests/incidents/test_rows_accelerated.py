@@ -612,3 +612,28 @@ def test_keys_of_equal_hash_stay_apart_in_the_table():
             rollup.add(DAYS[0], "203.0.113.5", "tcp", port, "198.51.100.1", STAMPS[0], 1)
     assert list(c.lines()) == list(py.lines())
     assert len(c) == 2
+
+
+class RenamedSource(ParsedEvent):
+    """What getattr gives for source_ip differs from the slot's value: the C
+    must read a subclass's fields through getattr, as the reference does."""
+
+    __slots__ = ()
+
+    @property
+    def source_ip(self):
+        return "192.0.2.250"
+
+    @source_ip.setter
+    def source_ip(self, value):
+        ParsedEvent.source_ip.__set__(self, value)  # the slot holds what __init__ was given
+
+
+@built
+def test_fields_of_a_subclass_are_read_as_attributes():
+    # copy_text takes exact ParsedEvents only; row() takes whatever it is given.
+    item = RenamedSource(1, STAMPS[0], "203.0.113.5", "198.51.100.1", "tcp", 1, 22, "S")
+    assert ParsedEvent.source_ip.__get__(item) == "203.0.113.5"
+    rows = [writer(7, 42, lambda e: "", None).row(item) for writer in (PY[1], C[1])]
+    assert rows[0] == rows[1]
+    assert "\t192.0.2.250\t" in rows[1]
