@@ -1566,6 +1566,14 @@ typedef struct {
     PyObject *filtered;
     PyObject *filtered_by;
     PyObject *stamps;
+    /* The last stamps[t] found and the dict as it stood: a log's lines come
+     * several to a second, and the parsers hand out one datetime a stamp.
+     * Another dict, or the dict grown or shrunk, makes the next row look
+     * its time up again; a dict emptied and refilled to the same size from
+     * outside between two rows of one time is not seen (the row's text is
+     * the same either way: a stamp is a function of its time). */
+    PyObject *last_t, *last_stamp, *last_stamps;
+    Py_ssize_t last_size;
 } RowWriterObject;
 
 static PyTypeObject RowWriterType;
@@ -1581,6 +1589,9 @@ RowWriter_traverse(RowWriterObject *self, visitproc visit, void *arg)
     Py_VISIT(self->filtered);
     Py_VISIT(self->filtered_by);
     Py_VISIT(self->stamps);
+    Py_VISIT(self->last_t);
+    Py_VISIT(self->last_stamp);
+    Py_VISIT(self->last_stamps);
     return 0;
 }
 
@@ -1595,6 +1606,9 @@ RowWriter_clear(RowWriterObject *self)
     Py_CLEAR(self->filtered);
     Py_CLEAR(self->filtered_by);
     Py_CLEAR(self->stamps);
+    Py_CLEAR(self->last_t);
+    Py_CLEAR(self->last_stamp);
+    Py_CLEAR(self->last_stamps);
     return 0;
 }
 
@@ -1614,6 +1628,10 @@ writer_stamp(RowWriterObject *self, PyObject *t)
              *text = NULL, *day = NULL;
     Buf b = {NULL, 0, 0};
 
+    /* the same time as the row before, the same dict, not changed since */
+    if (t == self->last_t && self->stamps == self->last_stamps && PyDict_CheckExact(self->stamps) &&
+        PyDict_GET_SIZE(self->stamps) == self->last_size)
+        return Py_NewRef(self->last_stamp);
     if ((stamps = member(self->stamps, "stamps")) == NULL)
         goto done;
     if (!PyDict_Check(stamps)) {
@@ -1625,7 +1643,7 @@ writer_stamp(RowWriterObject *self, PyObject *t)
         goto done;
     if (stamp != NULL && stamp != Py_None) {
         Py_INCREF(stamp);
-        goto done;
+        goto remember;
     }
     stamp = NULL;
     if (PyDict_GET_SIZE(stamps) > STAMPS_KEPT)
@@ -1653,6 +1671,13 @@ writer_stamp(RowWriterObject *self, PyObject *t)
         goto done;
     if (PyDict_SetItem(stamps, t, stamp) < 0)
         Py_CLEAR(stamp);
+remember:
+    if (stamp != NULL) {
+        Py_XSETREF(self->last_t, Py_NewRef(t));
+        Py_XSETREF(self->last_stamp, Py_NewRef(stamp));
+        Py_XSETREF(self->last_stamps, Py_NewRef(stamps));
+        self->last_size = PyDict_GET_SIZE(stamps);
+    }
 done:
     buf_free(&b);
     Py_XDECREF(stamps);

@@ -637,3 +637,28 @@ def test_fields_of_a_subclass_are_read_as_attributes():
     rows = [writer(7, 42, lambda e: "", None).row(item) for writer in (PY[1], C[1])]
     assert rows[0] == rows[1]
     assert "\t192.0.2.250\t" in rows[1]
+
+
+@built
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda w: setattr(w, "stamps", {}),  # another dict
+        lambda w: setattr(w, "stamps", {STAMPS[3]: ("x", STAMPS[3].date())}),  # another dict, of the same size
+        lambda w: w.stamps.clear(),  # the same dict, emptied
+        lambda w: w.stamps.update({STAMPS[3]: ("x", STAMPS[3].date())}),  # the same dict, grown
+    ],
+)
+def test_the_stamp_of_the_row_before_is_taken_only_from_the_dict_it_came_from(change):
+    # The C writer remembers the last time and its stamp; a change of the
+    # stamps dict between rows makes it look the time up again, as the
+    # reference always does.
+    results = []
+    for writer_cls in (PY[1], C[1]):
+        writer = writer_cls(7, 42, lambda e: "", None)
+        rows = [writer.row(ParsedEvent(1, STAMPS[0], "203.0.113.5", "198.51.100.1", "tcp", 1, 22, "S"))]
+        change(writer)
+        rows.append(writer.row(ParsedEvent(2, STAMPS[0], "203.0.113.5", "198.51.100.1", "tcp", 2, 22, "S")))
+        results.append((rows, [(tagged(t), stamp) for t, stamp in writer.stamps.items()]))
+    assert results[1] == results[0]
+    assert (STAMPS[0], 0) in [t for t, _ in results[0][1]]  # kept, or looked up again and put back
