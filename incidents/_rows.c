@@ -337,6 +337,20 @@ typedef struct {
 
 _Static_assert(sizeof(Entry) == 128, "an entry is two cache lines");
 
+/* A datetime's tzinfo, None when it has none (borrowed). */
+static inline PyObject *
+tzinfo_of(PyObject *t)
+{
+    return ((PyDateTime_DateTime *)t)->hastzinfo ? ((PyDateTime_DateTime *)t)->tzinfo : Py_None;
+}
+
+/* An entry's targets, in the order first seen. */
+static inline const Target *
+entry_targets(const Entry *e)
+{
+    return e->cap ? e->t.set.many : &e->t.one;
+}
+
 #define BLOOM_BIT(hash) ((uint64_t)1 << ((Py_uhash_t)(hash) >> 7 & 63))
 
 typedef struct {
@@ -428,7 +442,7 @@ compact_flush(RollupObject *self)
         if (key == NULL)
             return -1;
         if (e->ntargets == 1) {
-            targets = e->cap ? e->t.set.many[0].ip : e->t.one.ip;
+            targets = entry_targets(e)[0].ip;
             Py_INCREF(targets);
         }
         else {
@@ -437,7 +451,7 @@ compact_flush(RollupObject *self)
                 return -1;
             }
             for (Py_ssize_t j = 0; j < e->ntargets; j++)
-                if (PyDict_SetItem(targets, e->t.set.many[j].ip, Py_None) < 0) {
+                if (PyDict_SetItem(targets, entry_targets(e)[j].ip, Py_None) < 0) {
                     Py_DECREF(key);
                     Py_DECREF(targets);
                     return -1;
@@ -472,10 +486,11 @@ compact_flush(RollupObject *self)
     return 0;
 }
 
+/* The index rebuilt over the entries as they stand, with slots slots (a
+ * power of two; the same number after a sort, twice as many to grow). */
 static int
-compact_resize(RollupObject *self)
+compact_reindex(RollupObject *self, size_t slots)
 {
-    size_t slots = self->mask ? (self->mask + 1) * 2 : 1024;
     int32_t *index = PyMem_Malloc(slots * sizeof(int32_t));
     if (index == NULL) {
         PyErr_NoMemory();
@@ -540,7 +555,7 @@ compact_takes(RollupObject *self, PyObject *day, PyObject *source, PyObject *pro
           (port == Py_None || PyLong_CheckExact(port)) && PyUnicode_CheckExact(target) && PyDateTime_CheckExact(t) &&
           PyLong_CheckExact(count)))
         return 0;
-    PyObject *tz = ((PyDateTime_DateTime *)t)->hastzinfo ? ((PyDateTime_DateTime *)t)->tzinfo : Py_None;
+    PyObject *tz = tzinfo_of(t);
     if (self->n)
         return tz == self->tz;
     return tz == Py_None || Py_TYPE(tz) == g_timezone_type;
@@ -593,7 +608,7 @@ compact_add(RollupObject *self, PyObject *day, PyObject *source, PyObject *proto
     if (self->n == 0) {
         if ((self->kept = targets_kept()) < 0)
             return -1;
-        PyObject *tz = ((PyDateTime_DateTime *)t)->hastzinfo ? ((PyDateTime_DateTime *)t)->tzinfo : Py_None;
+        PyObject *tz = tzinfo_of(t);
         Py_INCREF(tz);
         Py_XSETREF(self->tz, tz);
     }
@@ -633,7 +648,7 @@ compact_add(RollupObject *self, PyObject *day, PyObject *source, PyObject *proto
             self->alloc = alloc;
         }
         if ((size_t)(self->n + 1) * 2 > self->mask + 1 || self->mask == 0) {
-            if (compact_resize(self) < 0)
+            if (compact_reindex(self, self->mask ? (self->mask + 1) * 2 : 1024) < 0)
                 return -1;
             for (s = (size_t)hash & self->mask; self->index[s] >= 0; s = (s + 1) & self->mask)
                 ;
@@ -813,6 +828,28 @@ reference_method(RollupObject *self, const char *name)
     return result;
 }
 
+/* An address's bytes as inet_pton gives them (as socket.inet_pton reads
+ * the str: IPv6 when it holds a colon): 4 or 16, or 0 when it refuses it. */
+static int
+address_bytes(PyObject *address, unsigned char *out)
+{
+    Py_ssize_t len;
+    const char *text = PyUnicode_AsUTF8AndSize(address, &len);
+    char copy[64];
+    if (text == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (len >= (Py_ssize_t)sizeof(copy) || memchr(text, '\0', (size_t)len) != NULL)
+        return 0;
+    memcpy(copy, text, (size_t)len);
+    copy[len] = '\0';
+    int v6 = memchr(text, ':', (size_t)len) != NULL;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, copy, out) != 1)
+        return 0;
+    return v6 ? 16 : 4;
+}
+
 typedef struct {
     unsigned char *key;
     Py_ssize_t len, at;
@@ -838,31 +875,14 @@ sort_key_compare(const void *a, const void *b)
 static Py_ssize_t
 entry_sort_key(const Entry *e, unsigned char *out)
 {
-    Py_ssize_t n = 0, len;
-    const char *text = PyUnicode_AsUTF8AndSize(e->source, &len), *protocol;
-    char address[64];
-    if (text == NULL) {
-        PyErr_Clear();
-        return -1;
-    }
+    Py_ssize_t n = _PyDateTime_DATE_DATASIZE, len;
+    const char *protocol;
     memcpy(out, e->day_data, _PyDateTime_DATE_DATASIZE);
-    n = _PyDateTime_DATE_DATASIZE;
-    if (len >= (Py_ssize_t)sizeof(address) || memchr(text, '\0', (size_t)len) != NULL)
+    int size = address_bytes(e->source, out + n + 1);
+    if (size == 0)
         return -1;
-    memcpy(address, text, (size_t)len);
-    address[len] = '\0';
-    if (memchr(text, ':', (size_t)len) != NULL) {
-        out[n++] = 6;
-        if (inet_pton(AF_INET6, address, out + n) != 1)
-            return -1;
-        n += 16;
-    }
-    else {
-        out[n++] = 4;
-        if (inet_pton(AF_INET, address, out + n) != 1)
-            return -1;
-        n += 4;
-    }
+    out[n] = (unsigned char)(size == 16 ? 6 : 4);
+    n += 1 + size;
     if ((protocol = PyUnicode_AsUTF8AndSize(e->protocol, &len)) == NULL) {
         PyErr_Clear();
         return -1;
@@ -920,14 +940,8 @@ Rollup_sort(RollupObject *self, PyObject *Py_UNUSED(ignored))
     self->entries = sorted;
     self->alloc = self->n;
     self->stamp++;
-    for (size_t s = 0; s <= self->mask; s++)
-        self->index[s] = -1;
-    for (i = 0; i < self->n; i++) {
-        size_t s = (size_t)self->entries[i].hash & self->mask;
-        while (self->index[s] >= 0)
-            s = (s + 1) & self->mask;
-        self->index[s] = (int32_t)i;
-    }
+    if (compact_reindex(self, self->mask + 1) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -982,7 +996,7 @@ fail:
 static int
 buf_isoformat(Buf *b, PyObject *t, const unsigned char *d)
 {
-    PyObject *tz = ((PyDateTime_DateTime *)t)->hastzinfo ? ((PyDateTime_DateTime *)t)->tzinfo : Py_None;
+    PyObject *tz = tzinfo_of(t);
     if (tz != Py_None && tz != PyDateTime_TimeZone_UTC) {
         PyObject *text = PyObject_CallMethodNoArgs(t, n_isoformat);
         if (text == NULL)
@@ -1017,7 +1031,7 @@ entry_line(const Entry *e)
     if (buf_write(&b, num, n) < 0 || buf_isoformat(&b, e->first, e->first_data) < 0 || buf_char(&b, '\t') < 0 ||
         buf_isoformat(&b, e->last, e->last_data) < 0 || buf_write(&b, "\t{", 2) < 0)
         goto fail;
-    const Target *targets = e->cap ? e->t.set.many : &e->t.one;
+    const Target *targets = entry_targets(e);
     for (Py_ssize_t j = 0; j < e->ntargets; j++)
         if ((j && buf_char(&b, ',') < 0) || buf_str(&b, targets[j].ip) < 0)
             goto fail;
@@ -1076,31 +1090,20 @@ pg_time(const unsigned char *d)
     return seconds * 1000000 + (d[7] << 16 | d[8] << 8 | d[9]);
 }
 
-/* inet's binary form of an address (without the length): 0, or -1 when
- * inet_pton refuses it (the text COPY is used then). */
+/* An inet field (its length, then inet's binary form): 0, -1 when
+ * inet_pton refuses the address (the text COPY is used then), -2 on error. */
 static int
-put_inet(Buf *b, PyObject *address, int with_length)
+put_inet(Buf *b, PyObject *address)
 {
-    Py_ssize_t len;
-    const char *text = PyUnicode_AsUTF8AndSize(address, &len);
-    char copy[64];
     unsigned char out[4 + 16];
-    if (text == NULL) {
-        PyErr_Clear();
+    int size = address_bytes(address, out + 4);
+    if (size == 0)
         return -1;
-    }
-    if (len >= (Py_ssize_t)sizeof(copy) || memchr(text, '\0', (size_t)len) != NULL)
-        return -1;
-    memcpy(copy, text, (size_t)len);
-    copy[len] = '\0';
-    int v6 = memchr(text, ':', (size_t)len) != NULL, size = v6 ? 16 : 4;
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, copy, out + 4) != 1)
-        return -1;
-    out[0] = v6 ? 3 : 2; /* PGSQL_AF_INET6, PGSQL_AF_INET */
+    out[0] = size == 16 ? 3 : 2; /* PGSQL_AF_INET6, PGSQL_AF_INET */
     out[1] = (unsigned char)(size * 8);
     out[2] = 0; /* not cidr */
     out[3] = (unsigned char)size;
-    if (with_length && put_be(b, (unsigned long long)(4 + size), 4) < 0)
+    if (put_be(b, (unsigned long long)(4 + size), 4) < 0)
         return -2;
     return buf_write(b, (const char *)out, 4 + size) < 0 ? -2 : 0;
 }
@@ -1121,7 +1124,7 @@ put_source_day(Buf *b, const Entry *e, long long reporter)
     long day = ordinal(e->day_data[0] << 8 | e->day_data[1], e->day_data[2], e->day_data[3]) - PG_EPOCH_DAYS;
     if (put_be(b, 9, 2) < 0 || put_be(b, 4, 4) < 0 || put_be(b, (unsigned long long)day, 4) < 0)
         return -2;
-    if ((r = put_inet(b, e->source, 1)) < 0)
+    if ((r = put_inet(b, e->source)) < 0)
         return r;
     if (put_be(b, (unsigned long long)len, 4) < 0 || buf_write(b, protocol, len) < 0 || put_be(b, 4, 4) < 0 ||
         put_be(b, (unsigned long long)(e->port_value == NO_PORT ? -1 : e->port_value), 4) < 0 ||
@@ -1133,9 +1136,9 @@ put_source_day(Buf *b, const Entry *e, long long reporter)
     if (put_be(b, 0, 4) < 0 || put_be(b, 1, 4) < 0 || put_be(b, 0, 4) < 0 || put_be(b, PG_INET_OID, 4) < 0 ||
         put_be(b, (unsigned long long)e->ntargets, 4) < 0 || put_be(b, 1, 4) < 0)
         return -2;
-    const Target *targets = e->cap ? e->t.set.many : &e->t.one;
+    const Target *targets = entry_targets(e);
     for (Py_ssize_t j = 0; j < e->ntargets; j++)
-        if ((r = put_inet(b, targets[j].ip, 1)) < 0)
+        if ((r = put_inet(b, targets[j].ip)) < 0)
             return r;
     unsigned long long array = (unsigned long long)(b->len - at - 4);
     for (int i = 3; i >= 0; i--, array >>= 8)
@@ -1183,7 +1186,7 @@ rollup_add(RollupObject *self, PyObject *day, PyObject *source, PyObject *protoc
 {
     int status = -1, c;
     PyObject *key = NULL, *rows = NULL, *row = NULL, *new_row = NULL, *item = NULL, *sum = NULL, *targets = NULL,
-             *pair = NULL, *source_day = NULL, *kept = NULL, *size = NULL;
+             *pair = NULL;
 
     if (compact_takes(self, day, source, protocol, port, target, t, count)) {
         int taken = compact_add(self, day, source, protocol, port, target, t, count);
@@ -1273,19 +1276,10 @@ rollup_add(RollupObject *self, PyObject *day, PyObject *source, PyObject *protoc
         goto done;
     }
     /* elif len(targets) < SourceDay.TARGETS_KEPT and target not in targets */
-    Py_ssize_t n = PyObject_Size(targets);
-    if (n < 0)
+    Py_ssize_t n = PyObject_Size(targets), kept;
+    if (n < 0 || (kept = targets_kept()) < 0)
         goto done;
-    if ((size = PyLong_FromSsize_t(n)) == NULL)
-        goto done;
-    if ((source_day = global(n_SourceDay)) == NULL)
-        goto done;
-    if ((kept = PyObject_GetAttr(source_day, n_TARGETS_KEPT)) == NULL)
-        goto done;
-    c = PyObject_RichCompareBool(size, kept, Py_LT);
-    if (c < 0)
-        goto done;
-    if (c) {
+    if (n < kept) {
         c = PySequence_Contains(targets, target);
         if (c < 0)
             goto done;
@@ -1306,9 +1300,6 @@ done:
     Py_XDECREF(sum);
     Py_XDECREF(targets);
     Py_XDECREF(pair);
-    Py_XDECREF(source_day);
-    Py_XDECREF(kept);
-    Py_XDECREF(size);
     return status;
 }
 

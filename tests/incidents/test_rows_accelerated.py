@@ -11,20 +11,20 @@ where a missing build fails.
 import copy
 import dataclasses
 import gc
-import os
 import pickle
 import sys
 from datetime import UTC, date, datetime, timedelta, timezone
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from incidents import ingest_rows
 from incidents.ingest_rows import Counts
 from incidents.models import SourceDay
 from incidents.parsers import ParsedEvent, Rejection, Skipped
+from tests.incidents.accelerated import DIFFERENTIAL, assert_built_in_ci, rss_bytes
 
 built = pytest.mark.skipif(
     ingest_rows._rows is None, reason="incidents._rows is not built (no C compiler at install): the reference runs"
@@ -37,19 +37,9 @@ C = (
     ingest_rows.__dict__.get("_c_copy_text"),
 )
 
-DIFFERENTIAL = settings(
-    max_examples=150,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
 
 def test_extension_is_built_in_ci():
-    if os.environ.get("CI"):
-        assert ingest_rows._rows is not None, "incidents._rows did not build: CI has gcc, so this is a build failure"
-        assert ingest_rows.ACCELERATED or ingest_rows.PURE_PYTHON
+    assert_built_in_ci(ingest_rows._rows, "incidents._rows", ingest_rows.ACCELERATED, ingest_rows.PURE_PYTHON)
 
 
 @built
@@ -334,11 +324,6 @@ def test_pickles_and_copies_as_the_reference():
 # -- reference counts and memory ------------------------------------------
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 @built
 def test_no_references_leak_or_memory_grows_over_200k_events():
     source = "".join(["203.0.113.", "77"])  # an object of its own, for its reference count
@@ -366,7 +351,7 @@ def test_no_references_leak_or_memory_grows_over_200k_events():
         assert run()[1] > 0
         gc.collect()
         assert (sys.getrefcount(source), sys.getrefcount(target), sys.getrefcount(reason_code)) == baseline
-        rss.append(_rss_bytes())
+        rss.append(rss_bytes())
     assert rss[2] - rss[1] < 4 * 1024 * 1024
 
 

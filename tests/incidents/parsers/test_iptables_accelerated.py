@@ -10,7 +10,6 @@ in CI (which has gcc), where a missing build fails.
 import dataclasses
 import gc
 import importlib
-import os
 import pkgutil
 import sys
 from datetime import UTC, datetime
@@ -25,20 +24,18 @@ import tests.incidents.parsers
 from incidents.parsers import iptables
 from incidents.parsers.base import ParseContext, ParsedEvent, Skipped
 from incidents.parsers.iptables import parser
-from tests.incidents.test_rows_accelerated import DIFFERENTIAL as ROWS_DIFFERENTIAL
-from tests.incidents.test_rows_accelerated import _rss_bytes
+from tests.incidents.accelerated import DIFFERENTIAL as SHARED_DIFFERENTIAL
+from tests.incidents.accelerated import assert_built_in_ci, rss_bytes
 
 built = pytest.mark.skipif(
     iptables._iptables is None, reason="incidents._iptables is not built (no C compiler at install): the reference runs"
 )
 
-DIFFERENTIAL = settings(ROWS_DIFFERENTIAL, max_examples=300)
+DIFFERENTIAL = settings(SHARED_DIFFERENTIAL, max_examples=300)
 
 
 def test_extension_is_built_in_ci():
-    if os.environ.get("CI"):
-        assert iptables._iptables is not None, "incidents._iptables did not build: CI has gcc, a build failure"
-        assert iptables.ACCELERATED or iptables.PURE_PYTHON
+    assert_built_in_ci(iptables._iptables, "incidents._iptables", iptables.ACCELERATED, iptables.PURE_PYTHON)
 
 
 @built
@@ -453,5 +450,5 @@ def test_no_references_leak_or_memory_grows_over_200k_lines():
         assert run_once() > 0
         gc.collect()
         assert counts() == baseline
-        rss.append(_rss_bytes())
+        rss.append(rss_bytes())
     assert rss[2] - rss[1] < 4 * 1024 * 1024
