@@ -60,7 +60,7 @@ def run(impl, parsed, reason) -> tuple[float, float, int]:
         if rollup.full():
             spilling -= time.process_time()
             size += sum(len(line) for line in rollup.lines())
-            rollup.rows = {}
+            rollup.clear()
             spilling += time.process_time()
     spilling -= time.process_time()
     size += sum(len(line) for line in rollup.lines())

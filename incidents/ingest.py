@@ -175,8 +175,7 @@ def _spill(rollup: _Rollup, cursor) -> None:
     with cursor.copy(COPY_ROLLUP) as copy:
         while chunk := list(itertools.islice(lines, COPY_CHUNK)):
             copy.write("".join(chunk))
-    rollup.rows = {}  # not rows.clear(): the C rollup would build the dict to empty it
-    rollup.targets = 0
+    rollup.clear()
     rollup.spills += 1
 
 

@@ -120,7 +120,8 @@ class _ChunkStager:
     def hand_over(self) -> dict | None:
         if self.rollup is None:
             return None
-        rows, self.rollup.rows, self.rollup.targets = self.rollup.rows, {}, 0
+        rows = self.rollup.rows
+        self.rollup.clear()
         return rows
 
 

@@ -145,6 +145,12 @@ class _Rollup:
                     targets[target] = None
                     self.targets += 1
 
+    def clear(self) -> None:
+        """Let go of every row (spilled or handed over). A new dict rather
+        than rows.clear(): the C rollup would first build the dict to empty."""
+        self.rows = {}
+        self.targets = 0
+
     def __len__(self) -> int:
         """The keys held. (The C rollup answers without building `rows`.)"""
         return len(self.rows)
