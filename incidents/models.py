@@ -44,6 +44,9 @@ class Submission(models.Model):
     detected_format = models.CharField(max_length=32, blank=True)
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
     reply_to = models.EmailField(blank=True, help_text="For mailed logs: where the confirmation goes.")
+    # Where a web or API submission came from: reporters who submit from one
+    # network count once toward public outputs (incidents.trust). Never shown.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the confirmation mail went out.")
 
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)

@@ -50,6 +50,7 @@ def submission_create(
     declared_format: str = "",
     timezone: str | None = None,
     reply_to: str = "",
+    client_ip: str | None = None,
 ) -> Submission:
     """Store the log as it came (compressed if it came plain) and queue it.
 
@@ -86,6 +87,7 @@ def submission_create(
             timezone=timezone or user.timezone,
             raw_size=stored_size,
             reply_to=reply_to,
+            client_ip=client_ip,
         )
         with transaction.atomic():
             submission.save()

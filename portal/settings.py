@@ -29,6 +29,7 @@ SITE_NAME = env.str("SITE_NAME", default="Incident Portal")
 INSTALLED_APPS = [
     "portal",
     "incidents",
+    "incidents.trust",
     "reports",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -206,6 +207,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- REST API (portal.api) ------------------------------------------------------------------
 # Throttle rates use DRF's syntax (number/second|minute|hour|day) and live in
 # the cache (Redis in production), so every web process shares the counters.
+# Proxies in front of the portal that add X-Forwarded-For: the client is the
+# entry this many places from the right. 0 (no proxy): REMOTE_ADDR, since a
+# client could otherwise pick its own address for limits and trust.
+TRUSTED_PROXY_COUNT = env.int(
+    "API_TRUSTED_PROXIES", default=1 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False) else 0
+)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.authentication.ApiTokenAuthentication",
@@ -220,9 +227,7 @@ REST_FRAMEWORK = {
     },
     # Only addresses added by this many proxies in front are trusted in
     # X-Forwarded-For; without a proxy a client could pick its own throttle key.
-    "NUM_PROXIES": env.int(
-        "API_TRUSTED_PROXIES", default=1 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False) else 0
-    ),
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -344,3 +349,22 @@ CELERY_BEAT_SCHEDULE["count-port-sources"] = {
     "task": "incidents.tasks.count_port_sources",
     "schedule": PORT_COUNTS_REFRESH_SECONDS,
 }
+
+# --- Trust (incidents.trust): who counts toward what the portal publishes ---------------------------------
+# A reporter counts once verified, this many days old, with accepted logs on this many distinct days, and
+# with a trust score of at least TRUST_MIN_SCORE; admins can vouch for or suspend anyone.
+TRUST_PROBATION_DAYS = env.int("TRUST_PROBATION_DAYS", default=14)
+TRUST_PROBATION_SUBMISSION_DAYS = env.int("TRUST_PROBATION_SUBMISSION_DAYS", default=3)
+TRUST_MIN_SCORE = env.float("TRUST_MIN_SCORE", default=0.3)
+# Independent reporters (distinct networks) a source needs before it is listed, mailed about, widespread,
+# or shown with its ports and times on public pages.
+TRUST_MIN_NETWORKS = env.int("TRUST_MIN_NETWORKS", default=3)
+PUBLIC_K_REPORTERS = env.int("PUBLIC_K_REPORTERS", default=3)
+# One independent reporter's targets are counted up to this many per source and day in any ranking.
+TRUST_TARGETS_PER_SOURCE_DAY = env.int("TRUST_TARGETS_PER_SOURCE_DAY", default=8)
+# An admin approves the first abuse mail to a contact, and block-list entries new in the top with a sudden weight.
+TRUST_REVIEW_FIRST_CONTACT = env.bool("TRUST_REVIEW_FIRST_CONTACT", default=True)
+TRUST_REVIEW_NEW_LISTINGS = env.bool("TRUST_REVIEW_NEW_LISTINGS", default=True)
+# A network delisted after a review stays out this long unless new independent reporters see it.
+BLOCKLIST_DELIST_DAYS = env.int("BLOCKLIST_DELIST_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["refresh-standings"] = {"task": "incidents.trust.tasks.refresh_standings", "schedule": 3600}

@@ -1,0 +1,81 @@
+"""Reading trust: who counts, as whom, and which networks are known.
+
+Public queries are SQL over the rollups; they take their trust clauses from
+here, so the rule "count independent reporters, never list known
+infrastructure" is written once:
+
+    SELECT count(DISTINCT t.grp) ...
+    FROM incidents_source_day s {counting_join("s")}
+    WHERE NOT {known_network_sql("s.source_ip")}
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .models import KnownNetwork, ReporterStanding
+
+STANDINGS = ReporterStanding._meta.db_table
+KNOWN = KnownNetwork._meta.db_table
+
+
+def counting_join(rollup: str, alias: str = "t") -> str:
+    """A JOIN keeping only the rows of reporters who count; ``{alias}.grp``
+    is the reporter's independence group, to be counted DISTINCT."""
+    return (
+        f"JOIN (SELECT reporter_id, grp FROM {STANDINGS} WHERE counts) {alias} "  # noqa: S608 (names, not input)
+        f"ON {alias}.reporter_id = {rollup}.reporter_id"
+    )
+
+
+UNLISTABLE = (KnownNetwork.Kind.NEVER_LIST, KnownNetwork.Kind.SCANNER)
+
+
+def known_network_sql(column: str, kinds: tuple[str, ...] = UNLISTABLE) -> str:
+    """True where ``column`` (an inet or cidr) overlaps a known network of
+    ``kinds``: by default every network that is never listed nor mailed
+    about (infrastructure and research scanners). Uses known_network_gist."""
+    kinds_sql = ", ".join(f"'{k}'" for k in kinds)  # our own constants, never input
+    return f"EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.network && {column} AND k.kind IN ({kinds_sql}))"  # noqa: S608
+
+
+def counting_groups(reporter_ids) -> int:
+    """How many independent reporters the given accounts are."""
+    return (
+        ReporterStanding.objects.filter(reporter_id__in=list(reporter_ids), counts=True)
+        .values("group")
+        .distinct()
+        .count()
+    )
+
+
+def counts(reporter_id: int) -> bool:
+    return ReporterStanding.objects.filter(reporter_id=reporter_id, counts=True).exists()
+
+
+@dataclass(frozen=True)
+class Known:
+    network: str
+    kind: str
+    name: str
+    source: str
+
+    @property
+    def is_scanner(self) -> bool:
+        return self.kind == KnownNetwork.Kind.SCANNER
+
+
+def known_network(address: str) -> Known | None:
+    """The most specific known network containing ``address`` (an address or
+    a network), infrastructure before scanners; None when none is known."""
+    row = (
+        KnownNetwork.objects.filter(network__net_overlaps=address)
+        .order_by("kind", "-network")  # "never" sorts before "scanner"
+        .values_list("network", "kind", "name", "source")
+        .first()
+    )
+    return Known(str(row[0]), row[1], row[2], row[3]) if row else None
+
+
+def public_k() -> int:
+    return settings.PUBLIC_K_REPORTERS
