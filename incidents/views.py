@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from incidents.trust.client import client_address
 from portal.ratelimit import per_user
 
 from .forms import SubmissionForm
@@ -39,6 +40,7 @@ def submission_new(request):
                 name=upload.name if upload else "",
                 declared_format=data["format"],
                 timezone=data["timezone"],
+                client_ip=client_address(request),
             )
         except SubmissionTooLarge as exc:
             form.add_error("file", str(exc))

@@ -253,6 +253,7 @@ class OutboundMail(models.Model):
         DIGEST = "digest", "Digest"
         CONFIRMATION = "confirmation", "Mailed log confirmation"
         REPLY = "reply", "Mail intake rejection"
+        REVIEW = "review", "Block-list review outcome"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     message_id = models.CharField(

@@ -355,7 +355,9 @@ CELERY_BEAT_SCHEDULE["count-port-sources"] = {
 # with a trust score of at least TRUST_MIN_SCORE; admins can vouch for or suspend anyone.
 TRUST_PROBATION_DAYS = env.int("TRUST_PROBATION_DAYS", default=14)
 TRUST_PROBATION_SUBMISSION_DAYS = env.int("TRUST_PROBATION_SUBMISSION_DAYS", default=3)
-TRUST_MIN_SCORE = env.float("TRUST_MIN_SCORE", default=0.3)
+TRUST_MIN_SCORE = env.float("TRUST_MIN_SCORE", default=0.4)
+# Reporters submitting from one autonomous system count once (offline ASN data, incidents.geo).
+TRUST_GROUP_BY_ASN = env.bool("TRUST_GROUP_BY_ASN", default=True)
 # Independent reporters (distinct networks) a source needs before it is listed, mailed about, widespread,
 # or shown with its ports and times on public pages.
 TRUST_MIN_NETWORKS = env.int("TRUST_MIN_NETWORKS", default=3)

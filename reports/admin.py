@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from . import fightback
-from .models import AbuseReport, AbuseResponse, NetworkContact, SuspiciousPort
+from . import fightback, listings
+from .models import AbuseReport, AbuseResponse, ListingReview, NetworkContact, SuspiciousPort
 
 
 @admin.register(NetworkContact)
@@ -153,3 +153,51 @@ class BulkReportAdmin(admin.ModelAdmin):
         self.message_user(request, f"Resent {sent} summaries.", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} had nothing to resend (empty, or no address).", messages.WARNING)
+
+
+@admin.register(ListingReview)
+class ListingReviewAdmin(admin.ModelAdmin):
+    """Block-list holds and appeals (reports.listings): waiting ones first,
+    requests from the network's own abuse domain before others."""
+
+    list_display = ["network", "kind", "status", "from_owner", "requester_email", "created_at", "decided_at"]
+    list_filter = ["status", "kind", "from_owner"]
+    search_fields = ["requester_email", "message"]
+    readonly_fields = [
+        "network",
+        "kind",
+        "status",
+        "requester_email",
+        "requester_name",
+        "message",
+        "from_owner",
+        "evidence",
+        "groups_at_decision",
+        "decided_at",
+        "decided_by",
+        "delisted_until",
+        "created_at",
+    ]
+    fields = [*readonly_fields, "decision_note"]
+    actions = ["delist", "keep_listed", "dismiss"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def _decide(self, request, queryset, *, delist: bool):
+        for review in queryset:
+            listings.review_decide(review=review, delist=delist, by=request.user, note=review.decision_note)
+        self.message_user(request, f"{queryset.count()} decided; today's block list is being rebuilt.")
+
+    @admin.action(description="Delist the network (and tell the requester)", permissions=["change"])
+    def delist(self, request, queryset):
+        self._decide(request, queryset, delist=True)
+
+    @admin.action(description="Keep it listed / approve the hold (and tell the requester)", permissions=["change"])
+    def keep_listed(self, request, queryset):
+        self._decide(request, queryset, delist=False)
+
+    @admin.action(description="Dismiss without notice (spam, duplicate)", permissions=["change"])
+    def dismiss(self, request, queryset):
+        for review in queryset:
+            listings.review_dismiss(review=review, by=request.user)

@@ -2,27 +2,32 @@
 
 What is listed, for the list of day D:
 
-- The top ``SIZE`` IPv4 /24 networks by **distinct targets** over the
-  ``WINDOW_DAYS`` whole UTC days before D (D-3 to D-1; D itself is not over).
-  A target is one reporter's one address: the distinct (reporter, target
-  address) pairs the network's sources reached. Pairs, not bare addresses,
-  because reporters' addresses are not distinct across reporters (many sit
-  behind 192.168.1.1), and a source that hits one reporter's whole range
-  is no more widespread than one hitting several reporters' single hosts.
-  The rollups keep at most SourceDay.TARGETS_KEPT addresses per reporter,
-  source, port and day, so for a sweeping network the count is a lower
-  bound: it still ranks sweepers above everything else, which is the point.
-  Ties are broken by distinct reporters, then attacks, then the lower
-  network address, so one set of rollups always gives one list.
-- **Attacks** are the events reported from the network in those days.
+- The top ``SIZE`` IPv4 /24 networks over the ``WINDOW_DAYS`` whole UTC days
+  before D (D-3 to D-1; D itself is not over), counting **independent
+  reporters** only (incidents.trust): accounts that are verified, past
+  probation, trusted and not suspended, with reporters on one network
+  counted once. A network needs at least TRUST_MIN_NETWORKS of them.
+- Ranked by independent reporters, then by **weight**: the targets each
+  independent reporter saw from each source on each day, counted up to
+  TRUST_TARGETS_PER_SOURCE_DAY. So one reporter can never outweigh two, and
+  no reporter can buy rank with invented targets or event counts (the
+  ``count`` of a line is not read at all). Then the lower network address,
+  so one set of rollups always gives one list.
+- **Attacks** are the events independent reporters reported from the
+  network in those days: shown, never ranked.
 - Read from the SourceDay rollups only, which hold kept events: anything a
   false-positive rule filtered is not counted.
+- Never listed: networks overlapping well-known infrastructure or research
+  scanners (incidents.trust KnownNetwork), a network delisted after a review
+  (until BLOCKLIST_DELIST_DAYS pass or new independent reporters see it), and
+  a network new in the list with a sudden weight until an admin approves it
+  (``reports.listings``).
 - Sources inside the reserved ranges are not ranked: those ranges are
   listed whole anyway (``reserved.RESERVED``), after the ranked networks.
 - Name, country and abuse address come from the stored contacts (admin
   table first, then cached RDAP, reports.contacts.known_contact); the build
-  never asks a registry. A network is named by the contact of its busiest
-  source, since a registry's blocks can be smaller than a /24.
+  never asks a registry. A network is named by the contact of its source
+  most independent reporters saw.
 - Nothing about reporters or their addresses is listed, only counts.
 
 A day's list is built once (``build``) and stored as a BlockList snapshot
@@ -33,10 +38,13 @@ import base64
 import ipaddress
 import json
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from incidents.trust.selectors import counting_join, known_network_sql
 
 from . import blocklist_formats, signing
 from .contacts import known_contact
@@ -47,58 +55,82 @@ SIZE = 20
 WINDOW_DAYS = 3
 PREFIX = 24
 LOCK_KEY = 0x626C  # pg_advisory_xact_lock(LOCK_KEY, day): one build of a day at a time
+# Ranked beyond SIZE, so that networks held or delisted leave room for the next ones.
+RANKED_SPARE = 80
 
-# Exact distinct pairs need every address unnested, so they are counted only
-# for networks that can still make the list: a network's count lies between
-# the sum over its reporters of their largest row (different reporters' pairs
-# never coincide) and the sum of all its rows; a network whose upper bound is
-# below the SIZE-th largest lower bound is beaten by SIZE networks for sure.
-RANKING = """
+RANKING = f"""
 WITH counted AS (
-    SELECT network(set_masklen(s.source_ip, %(prefix)s)) AS net, s.source_ip, s.reporter_id, s.events, s.target_ips,
-           greatest(cardinality(s.target_ips), 1) AS width
-    FROM incidents_source_day s
+    SELECT network(set_masklen(s.source_ip, %(prefix)s)) AS net, s.source_ip, t.grp, s.day, s.events,
+           s.target_ips, s.first_seen, s.last_seen
+    FROM incidents_source_day s {counting_join("s")}
     WHERE s.day >= %(first_day)s AND s.day <= %(last_day)s
       AND family(s.source_ip) = 4
       AND NOT s.source_ip <<= ANY(%(reserved)s::cidr[])
+      AND (%(nets)s::cidr[] IS NULL OR network(set_masklen(s.source_ip, %(prefix)s)) = ANY(%(nets)s::cidr[]))
 ),
-per_reporter AS (
-    SELECT net, reporter_id, sum(width) AS most, max(width) AS least, sum(events) AS events
-    FROM counted GROUP BY net, reporter_id
+per_source_day AS (
+    -- One independent reporter's distinct targets of one source on one day,
+    -- capped; a row without addresses is one target. A row's events are
+    -- taken once, on its first address.
+    SELECT net, grp, source_ip, day, least(greatest(count(DISTINCT u.ip), 1), %(cap)s) AS weight,
+           sum(events) FILTER (WHERE u.n IS NULL OR u.n = 1) AS events,
+           min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM counted LEFT JOIN LATERAL unnest(target_ips) WITH ORDINALITY AS u (ip, n) ON true
+    GROUP BY net, grp, source_ip, day
 ),
 totals AS (
-    SELECT net, sum(most) AS most, sum(least) AS least, sum(events) AS events, count(*) AS reporters
-    FROM per_reporter GROUP BY net
-),
-candidates AS (
-    SELECT net, reporters, events FROM totals
-    WHERE most >= (SELECT coalesce(min(least), 0)
-                   FROM (SELECT least FROM totals ORDER BY least DESC LIMIT %(size)s) AS top)
-),
-targets AS (
-    -- A row without addresses still counts as one target of its reporter.
-    SELECT net, count(*) AS targets
-    FROM (SELECT DISTINCT c.net, c.reporter_id, t.ip
-          FROM counted c JOIN candidates USING (net)
-          LEFT JOIN LATERAL unnest(c.target_ips) AS t (ip) ON true) AS pairs
-    GROUP BY net
+    SELECT net, count(DISTINCT grp) AS reporters, sum(weight) AS weight, sum(events) AS events,
+           min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM per_source_day GROUP BY net
+    HAVING count(DISTINCT grp) >= %(min_reporters)s
 ),
 ranked AS (
-    SELECT net, targets, reporters, events
-    FROM targets JOIN candidates USING (net)
-    ORDER BY targets DESC, reporters DESC, events DESC, net
-    LIMIT %(size)s
-),
-busiest AS (
-    SELECT DISTINCT ON (net) net, host(source_ip) AS source
-    FROM (SELECT c.net, c.source_ip, sum(c.events) AS events
-          FROM counted c JOIN ranked USING (net) GROUP BY c.net, c.source_ip) AS per_source
-    ORDER BY net, events DESC, source_ip
+    SELECT * FROM totals t WHERE NOT {known_network_sql("t.net")}
+    ORDER BY reporters DESC, weight DESC, net LIMIT %(limit)s
 )
-SELECT host(net), targets, reporters, events, source
-FROM ranked JOIN busiest USING (net)
-ORDER BY targets DESC, reporters DESC, events DESC, net
-"""
+SELECT host(r.net), r.reporters, r.weight, r.events, r.first_seen, r.last_seen, b.source
+FROM ranked r
+CROSS JOIN LATERAL (
+    SELECT host(p.source_ip) AS source FROM per_source_day p WHERE p.net = r.net
+    GROUP BY p.source_ip ORDER BY count(DISTINCT p.grp) DESC, sum(p.weight) DESC, p.source_ip LIMIT 1
+) b
+ORDER BY r.reporters DESC, r.weight DESC, r.net
+"""  # noqa: S608 (table names and our own clauses, not input)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A network's figures over one window, before reviews are applied."""
+
+    network: str  # a.b.c.0/24
+    reporters: int  # independent reporters
+    weight: int
+    events: int
+    first_seen: datetime
+    last_seen: datetime
+    busiest: str
+
+
+def rank(first_day: date, last_day: date, *, limit: int, networks: list[str] | None = None) -> list[Ranked]:
+    """Networks with at least TRUST_MIN_NETWORKS independent reporters in
+    [first_day, last_day], best first; only ``networks`` when given."""
+    params = {
+        "prefix": PREFIX,
+        "first_day": first_day,
+        "last_day": last_day,
+        "reserved": [r.cidr for r in RESERVED],
+        "nets": networks,
+        "cap": settings.TRUST_TARGETS_PER_SOURCE_DAY,
+        "min_reporters": settings.TRUST_MIN_NETWORKS,
+        "limit": limit,
+    }
+    with connection.cursor() as cur:
+        cur.execute(RANKING, params)
+        rows = cur.fetchall()
+    return [
+        Ranked(f"{start}/{PREFIX}", reporters, int(weight), int(events), first, last, busiest)
+        for start, reporters, weight, events, first, last, busiest in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -111,12 +143,14 @@ class BlockListEntry:
     netblock: int  # the prefix length, as in DShield's block.txt: start/netblock is the network
     rank: int | None
     attacks: int | None
-    targets: int | None
-    reporters: int | None
+    targets: int | None  # the weight: capped targets (module docstring)
+    reporters: int | None  # independent reporters
     name: str
     country: str
     abuse: str
     reserved: bool
+    first_seen: str | None = None  # ISO times, by independent reporters in the window
+    last_seen: str | None = None
     day: date | None = None  # the list's day, set when read back from a snapshot
 
     @property
@@ -139,37 +173,34 @@ def window(day: date) -> tuple[date, date]:
 
 
 def ranked_networks(day: date) -> list[BlockListEntry]:
+    """The day's ranked entries, reviews applied: held and delisted networks
+    give their place to the next ones."""
+    from . import listings
+
     first_day, last_day = window(day)
-    params = {
-        "prefix": PREFIX,
-        "first_day": first_day,
-        "last_day": last_day,
-        "reserved": [r.cidr for r in RESERVED],
-        "size": SIZE,
-    }
-    with connection.cursor() as cur:
-        cur.execute(RANKING, params)
-        rows = cur.fetchall()
-    entries = []
-    for rank, (start, targets, reporters, events, busiest) in enumerate(rows, start=1):
-        network = ipaddress.IPv4Network(f"{start}/{PREFIX}")
-        contact = known_contact(busiest, stale_ok=True)
-        entries.append(
-            BlockListEntry(
-                start=str(network.network_address),
-                end=str(network.broadcast_address),
-                netblock=PREFIX,
-                rank=rank,
-                attacks=int(events),
-                targets=targets,
-                reporters=reporters,
-                name=contact.organisation if contact else "",
-                country=contact.country if contact else "",
-                abuse=(contact.working_email or "") if contact else "",
-                reserved=False,
-            )
-        )
-    return entries
+    ranked = rank(first_day, last_day, limit=SIZE + RANKED_SPARE)
+    kept = listings.admitted(day, ranked, SIZE)
+    return [_entry(n, r) for n, r in enumerate(kept, start=1)]
+
+
+def _entry(position: int, r: Ranked) -> BlockListEntry:
+    network = ipaddress.IPv4Network(r.network)
+    contact = known_contact(r.busiest, stale_ok=True)
+    return BlockListEntry(
+        start=str(network.network_address),
+        end=str(network.broadcast_address),
+        netblock=PREFIX,
+        rank=position,
+        attacks=r.events,
+        targets=r.weight,
+        reporters=r.reporters,
+        name=contact.organisation if contact else "",
+        country=contact.country if contact else "",
+        abuse=(contact.working_email or "") if contact else "",
+        reserved=False,
+        first_seen=r.first_seen.astimezone(UTC).isoformat(),
+        last_seen=r.last_seen.astimezone(UTC).isoformat(),
+    )
 
 
 def reserved_entries() -> list[BlockListEntry]:

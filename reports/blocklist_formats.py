@@ -32,14 +32,17 @@ def url(name: str = "") -> str:
 def definition(first_day: date, last_day: date, size: int) -> list[str]:
     """What the list is, in the words every file's header repeats."""
     return [
-        f"The {size} IPv4 /24 networks whose sources reached the most distinct targets",
+        f"The {size} IPv4 /24 networks seen by the most independent reporters",
         f"from {first_day} to {last_day} (whole UTC days), then the reserved ranges",
         "commonly spoofed as sources (RFC 6890 special-purpose space, multicast, class E).",
-        "A target is one reporter's one address: distinct (reporter, target address) pairs.",
-        "Each reporter's rollup keeps at most 64 addresses per source, port and day, so",
-        "for a sweeping network the count is a lower bound. Ties: more reporters first,",
-        "then more attacks, then the lower address. Attacks: events reported from the",
-        "network in those days; events filtered as false positives are not counted.",
+        "Independent reporters: verified accounts past probation, trusted, not suspended;",
+        f"reporters on one network count once; a network needs {settings.TRUST_MIN_NETWORKS} of them.",
+        "Ties: more targets (each reporter's distinct addresses hit by a source on a day,",
+        f"counted up to {settings.TRUST_TARGETS_PER_SOURCE_DAY}), then the lower address. Attacks: events those",
+        "reporters saw from the network in those days, never ranked; events filtered as",
+        "false positives are not counted. Well-known infrastructure and research scanners",
+        "are never listed. Every listing is explained, and can be appealed, on the",
+        "portal's IP and subnet pages.",
         "Block on Internet-facing interfaces only: the reserved ranges include the private",
         "networks (RFC 1918, RFC 6598) you may use inside.",
     ]
@@ -108,6 +111,9 @@ def render_json(day, first_day, last_day, entries, size) -> str:
                 "country": e.country,
                 "abuse": e.abuse,
                 "reserved": e.reserved,
+                "first_seen": e.first_seen,
+                "last_seen": e.last_seen,
+                "explained": None if e.reserved else settings.SITE_URL + reverse("public-subnet", args=[e.start, 24]),
             }
             for e in entries
         ],

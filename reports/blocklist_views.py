@@ -10,6 +10,7 @@ rebuilt during the day (late logs, a new key) reaches caches soon.
 import hashlib
 from datetime import UTC, datetime, time, timedelta
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -66,6 +67,8 @@ def blocklist_page(request):
             "size": blocklist.SIZE,
             "chain": blocklist_formats.CHAIN,
             "table": blocklist_formats.NFT_TABLE,
+            "min_networks": settings.TRUST_MIN_NETWORKS,
+            "targets_cap": settings.TRUST_TARGETS_PER_SOURCE_DAY,
         },
     )
 

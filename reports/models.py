@@ -256,3 +256,53 @@ class BlockList(models.Model):
         import base64
 
         return base64.b64decode(self.signatures[name])
+
+
+def new_review_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class ListingReview(models.Model):
+    """A human look at one block-list network (reports.listing_reviews):
+    either the portal held it back (new in the list with a sudden weight)
+    or someone asked for it to be delisted. Until an admin decides, a held
+    network is not listed and an appealed one stays listed."""
+
+    class Kind(models.TextChoices):
+        HOLD = "hold", "New with a sudden weight: held for approval"
+        APPEAL = "appeal", "Review requested"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an admin"
+        LISTED = "listed", "Listed: the listing stands"
+        DELISTED = "delisted", "Delisted"
+        DISMISSED = "dismissed", "Dismissed without notice (spam, duplicate)"
+
+    network = CidrAddressField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requester_email = models.EmailField(blank=True)
+    requester_name = models.CharField(max_length=120, blank=True)
+    message = models.TextField(blank=True, max_length=4000)
+    from_owner = models.BooleanField(
+        default=False, help_text="The requester writes from the network's abuse domain: reviewed first."
+    )
+    evidence = models.JSONField(default=dict, blank=True, help_text="The network's figures when the review opened.")
+    groups_at_decision = ArrayField(
+        models.IntegerField(), default=list, blank=True, help_text="Independent reporters counted when decided."
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey("portal.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decision_note = models.CharField(max_length=500, blank=True, help_text="Sent to the requester.")
+    delisted_until = models.DateTimeField(null=True, blank=True)
+    token = models.CharField(max_length=32, unique=True, default=new_review_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NetManager()
+
+    class Meta:
+        ordering = ["status", "-from_owner", "created_at"]
+        indexes = [models.Index(fields=["network", "status"], name="listing_review_network")]
+
+    def __str__(self):
+        return f"{self.network}: {self.get_kind_display()} ({self.get_status_display()})"

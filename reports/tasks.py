@@ -92,3 +92,12 @@ def build_blocklist() -> str:
     from . import blocklist
 
     return str(blocklist.build().day)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=60, max_retries=10, acks_late=True)
+def rebuild_blocklist() -> str:
+    """Build today's list again after a review decided or a reporter's
+    standing changed; an unchanged list keeps its bytes and ETag."""
+    from . import blocklist
+
+    return str(blocklist.build(rebuild=True).day)

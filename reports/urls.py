@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import blocklist_views, digest_views, public_views, views
+from . import blocklist_views, digest_views, listing_views, public_views, views
 
 urlpatterns = [
     path("top/", public_views.top, name="public-top"),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("r/<str:token>/", views.abuse_record, name="abuse-record"),
     path("bulk/<str:token>/latest.<str:extension>", views.bulk_latest, name="bulk-latest"),
     path("blocklist/", blocklist_views.blocklist_page, name="blocklist"),
+    path("blocklist/review/status/<str:token>/", listing_views.review_status, name="listing-review-status"),
+    path("blocklist/review/<str:address>/", listing_views.review_request, name="listing-review"),
     path("blocklist/signing-key.pem", blocklist_views.blocklist_key, name="blocklist-key"),
     path("blocklist/<str:name>", blocklist_views.blocklist_file, name="blocklist-file"),
     path("digest/unsubscribe/<str:token>/", digest_views.digest_unsubscribe, name="digest-unsubscribe"),

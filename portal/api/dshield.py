@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from incidents.dshield_client import split_header, subject_options, submitapi_lines
 from incidents.models import Submission
 from incidents.services import SubmissionTooLarge, check_size, submission_create
+from incidents.trust.client import client_address
 from portal.authentication import DShieldAuthentication
 from portal.models import DShieldKey
 
@@ -47,6 +48,7 @@ class _DShieldView(APIView):
             name=name,
             declared_format=fmt,
             timezone=tz or "UTC",
+            client_ip=client_address(request),
         )
 
 

@@ -21,6 +21,7 @@ from incidents.models import Submission
 from incidents.parsers import BY_NAME
 from incidents.selectors import submission_progress
 from incidents.services import SubmissionTooLarge, check_size, submission_create
+from incidents.trust.client import client_address
 from portal.models import TIMEZONE_CHOICES
 
 from .throttles import SubmissionThrottle
@@ -216,6 +217,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 name=name,
                 declared_format=options.validated_data["format"],
                 timezone=options.validated_data.get("timezone"),
+                client_ip=client_address(request),
             )
         except SubmissionTooLarge as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

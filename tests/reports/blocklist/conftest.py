@@ -4,6 +4,7 @@ import pytest
 
 from incidents.models import SourceDay
 from portal.models import User
+from tests.trust_helpers import vouch
 
 # The list of 20 November counts 17, 18 and 19 November.
 DAY = date(2026, 11, 20)
@@ -17,10 +18,19 @@ def key_dir(settings, tmp_path):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def one_reporter_lists(settings):
+    """These tests are about the list's mechanics (window, ranking, files):
+    one independent reporter is enough and nothing waits for review. What
+    it takes to be listed is tests/trust/test_blocklist_trust.py's subject."""
+    settings.TRUST_MIN_NETWORKS = 1
+    settings.TRUST_REVIEW_NEW_LISTINGS = False
+
+
 @pytest.fixture
 def reporters(db):
     # No passwords: hashing six of them would be most of a test's time.
-    return [User.objects.create(email=f"reporter{i}@example.net") for i in range(6)]
+    return vouch(*(User.objects.create(email=f"reporter{i}@example.net") for i in range(6)))
 
 
 @pytest.fixture

@@ -18,14 +18,17 @@ TEXT = """\
 #   Incident Portal block list for 2026-11-20
 #   http://localhost:8000/blocklist/
 #
-#   The 20 IPv4 /24 networks whose sources reached the most distinct targets
+#   The 20 IPv4 /24 networks seen by the most independent reporters
 #   from 2026-11-17 to 2026-11-19 (whole UTC days), then the reserved ranges
 #   commonly spoofed as sources (RFC 6890 special-purpose space, multicast, class E).
-#   A target is one reporter's one address: distinct (reporter, target address) pairs.
-#   Each reporter's rollup keeps at most 64 addresses per source, port and day, so
-#   for a sweeping network the count is a lower bound. Ties: more reporters first,
-#   then more attacks, then the lower address. Attacks: events reported from the
-#   network in those days; events filtered as false positives are not counted.
+#   Independent reporters: verified accounts past probation, trusted, not suspended;
+#   reporters on one network count once; a network needs 1 of them.
+#   Ties: more targets (each reporter's distinct addresses hit by a source on a day,
+#   counted up to 8), then the lower address. Attacks: events those
+#   reporters saw from the network in those days, never ranked; events filtered as
+#   false positives are not counted. Well-known infrastructure and research scanners
+#   are never listed. Every listing is explained, and can be appealed, on the
+#   portal's IP and subnet pages.
 #   Block on Internet-facing interfaces only: the reserved ranges include the private
 #   networks (RFC 1918, RFC 6598) you may use inside.
 #
@@ -61,14 +64,17 @@ IPTABLES = """\
 #   Incident Portal block list for 2026-11-20
 #   http://localhost:8000/blocklist/
 #
-#   The 20 IPv4 /24 networks whose sources reached the most distinct targets
+#   The 20 IPv4 /24 networks seen by the most independent reporters
 #   from 2026-11-17 to 2026-11-19 (whole UTC days), then the reserved ranges
 #   commonly spoofed as sources (RFC 6890 special-purpose space, multicast, class E).
-#   A target is one reporter's one address: distinct (reporter, target address) pairs.
-#   Each reporter's rollup keeps at most 64 addresses per source, port and day, so
-#   for a sweeping network the count is a lower bound. Ties: more reporters first,
-#   then more attacks, then the lower address. Attacks: events reported from the
-#   network in those days; events filtered as false positives are not counted.
+#   Independent reporters: verified accounts past probation, trusted, not suspended;
+#   reporters on one network count once; a network needs 1 of them.
+#   Ties: more targets (each reporter's distinct addresses hit by a source on a day,
+#   counted up to 8), then the lower address. Attacks: events those
+#   reporters saw from the network in those days, never ranked; events filtered as
+#   false positives are not counted. Well-known infrastructure and research scanners
+#   are never listed. Every listing is explained, and can be appealed, on the
+#   portal's IP and subnet pages.
 #   Block on Internet-facing interfaces only: the reserved ranges include the private
 #   networks (RFC 1918, RFC 6598) you may use inside.
 #
@@ -109,14 +115,17 @@ NFTABLES = """\
 #   Incident Portal block list for 2026-11-20
 #   http://localhost:8000/blocklist/
 #
-#   The 20 IPv4 /24 networks whose sources reached the most distinct targets
+#   The 20 IPv4 /24 networks seen by the most independent reporters
 #   from 2026-11-17 to 2026-11-19 (whole UTC days), then the reserved ranges
 #   commonly spoofed as sources (RFC 6890 special-purpose space, multicast, class E).
-#   A target is one reporter's one address: distinct (reporter, target address) pairs.
-#   Each reporter's rollup keeps at most 64 addresses per source, port and day, so
-#   for a sweeping network the count is a lower bound. Ties: more reporters first,
-#   then more attacks, then the lower address. Attacks: events reported from the
-#   network in those days; events filtered as false positives are not counted.
+#   Independent reporters: verified accounts past probation, trusted, not suspended;
+#   reporters on one network count once; a network needs 1 of them.
+#   Ties: more targets (each reporter's distinct addresses hit by a source on a day,
+#   counted up to 8), then the lower address. Attacks: events those
+#   reporters saw from the network in those days, never ranked; events filtered as
+#   false positives are not counted. Well-known infrastructure and research scanners
+#   are never listed. Every listing is explained, and can be appealed, on the
+#   portal's IP and subnet pages.
 #   Block on Internet-facing interfaces only: the reserved ranges include the private
 #   networks (RFC 1918, RFC 6598) you may use inside.
 #
@@ -215,19 +224,22 @@ def test_block_json(files):
         "2026-11-19",
         "http://localhost:8000/blocklist/",
     )
-    assert document["definition"].startswith("The 20 IPv4 /24 networks whose sources reached the most distinct targets")
+    assert document["definition"].startswith("The 20 IPv4 /24 networks seen by the most independent reporters")
     ranked = {
         "start": "45.33.32.0",
         "end": "45.33.32.255",
         "netblock": 24,
         "cidr": "45.33.32.0/24",
         "attacks": 8,
-        "targets": 5,  # the same three addresses of two reporters: 3 + 2 pairs
+        "targets": 5,  # the same three addresses of two reporters: 3 + 2
         "reporters": 2,
         "name": "LINODE",
         "country": "US",
         "abuse": "abuse@linode.com",
         "reserved": False,
+        "first_seen": "2026-11-19T10:00:00+00:00",
+        "last_seen": "2026-11-19T10:05:00+00:00",
+        "explained": "http://localhost:8000/subnet/45.33.32.0/24/",
     }
     assert document["entries"][0] == {"rank": 1, **ranked}
     assert document["entries"][1] == {
@@ -243,6 +255,9 @@ def test_block_json(files):
         "country": "",
         "abuse": "",
         "reserved": False,
+        "first_seen": "2026-11-19T10:00:00+00:00",
+        "last_seen": "2026-11-19T10:05:00+00:00",
+        "explained": "http://localhost:8000/subnet/185.220.101.0/24/",
     }
     reserved = document["entries"][2:]
     assert [(e["cidr"], e["name"]) for e in reserved] == [(r.cidr, f"reserved: {r.name} ({r.rfc})") for r in RESERVED]
@@ -258,6 +273,9 @@ def test_block_json(files):
         "name": "reserved: Shared Address Space (RFC 6598)",
         "country": "",
         "abuse": "",
+        "first_seen": None,
+        "last_seen": None,
+        "explained": None,
         "reserved": True,
     }
 
