@@ -326,6 +326,27 @@ def explain(address: str) -> Explanation:
     if known is not None:
         what = "a research scanner" if known.is_scanner else "well-known infrastructure"
         return Explanation(network, "never", f"Never listed: {what} ({known.name}; from {known.source}).", rule=rule)
+    review = (
+        ListingReview.objects.filter(network=network)
+        .exclude(status=ListingReview.Status.DISMISSED)
+        .order_by("-created_at")
+        .first()
+    )
+    now = timezone.now()
+    if (
+        review
+        and review.status == ListingReview.Status.DELISTED
+        and review.delisted_until
+        and review.delisted_until > now
+        and not _relisted_by_new_reporters(review)
+    ):
+        return Explanation(
+            network,
+            "delisted",
+            f"Delisted after a review on {review.decided_at:%Y-%m-%d}; it stays out until "
+            f"{review.delisted_until:%Y-%m-%d} unless {settings.TRUST_MIN_NETWORKS} new independent reporters see it.",
+            rule=rule,
+        )
     entry = current_listing(network)
     if entry is not None:
         return Explanation(
@@ -341,26 +362,6 @@ def explain(address: str) -> Explanation:
             last_seen=_iso(entry.get("last_seen")),
             rule=rule,
             can_appeal=True,
-        )
-    review = (
-        ListingReview.objects.filter(network=network)
-        .exclude(status=ListingReview.Status.DISMISSED)
-        .order_by("-created_at")
-        .first()
-    )
-    now = timezone.now()
-    if (
-        review
-        and review.status == ListingReview.Status.DELISTED
-        and review.delisted_until
-        and review.delisted_until > now
-    ):
-        return Explanation(
-            network,
-            "delisted",
-            f"Delisted after a review on {review.decided_at:%Y-%m-%d}; it stays out until "
-            f"{review.delisted_until:%Y-%m-%d} unless {settings.TRUST_MIN_NETWORKS} new independent reporters see it.",
-            rule=rule,
         )
     if review and review.kind == ListingReview.Kind.HOLD and review.status == ListingReview.Status.PENDING:
         return Explanation(
