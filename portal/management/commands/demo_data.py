@@ -76,7 +76,14 @@ class Command(BaseCommand):
                 # Processed here rather than by the worker, so the report is ready at first sign-in.
                 ingest_submission(submission.pk)
             from incidents import port_counts
+            from incidents.trust.models import ReporterStanding
+            from incidents.trust.standings import standings_refresh
 
+            # The demo's accounts are hours old: vouched for, as an admin would for
+            # partners, so that they count toward the public pages at first start.
+            for user, _, _ in reporters:
+                ReporterStanding.objects.update_or_create(reporter=user, defaults={"vouched": True})
+            standings_refresh()
             port_counts.refresh()  # the public pages' per-port counts, without waiting for the scheduler
             self.stdout.write(f"Demo logs loaded for {len(reporters)} reporters.")
         self.stdout.write(f"Demo login: {DEMO_USERS[0][0]} / {DEMO_USERS[0][1]}")
