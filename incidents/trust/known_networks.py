@@ -41,6 +41,8 @@ class Pick(NamedTuple):
 
 # Keyed by the list's folder in the package (data/misp-warninglists/lists/<key>/list.json).
 MISP_LISTS = {
+    # Kept whole, though past the big operators' resolvers it names open resolvers anywhere: most of its
+    # 62k are on consumer lines (routers answering DNS to the world), which get compromised like any host.
     "public-dns-v4": Pick(
         NEVER, "Public DNS resolver", "its answers reach every firewall that asked, from port 53, and read as probes"
     ),
