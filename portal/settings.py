@@ -369,4 +369,13 @@ TRUST_REVIEW_FIRST_CONTACT = env.bool("TRUST_REVIEW_FIRST_CONTACT", default=True
 TRUST_REVIEW_NEW_LISTINGS = env.bool("TRUST_REVIEW_NEW_LISTINGS", default=True)
 # A network delisted after a review stays out this long unless new independent reporters see it.
 BLOCKLIST_DELIST_DAYS = env.int("BLOCKLIST_DELIST_DAYS", default=30)
+# The portal's own reporter-facing networks (web, API and mail hosts; comma-separated CIDRs): never listed
+# nor mailed about, whoever reports them (incidents.trust.known_networks).
+PORTAL_OWN_NETWORKS = env.list("PORTAL_OWN_NETWORKS", default=[])
+# Well-known infrastructure and research scanners, from the lists packages ship: reloaded daily, so a
+# package upgrade or a new PORTAL_OWN_NETWORKS is in force by the next day without a migration.
+CELERY_BEAT_SCHEDULE["refresh-known-networks"] = {
+    "task": "incidents.trust.tasks.refresh_known_networks",
+    "schedule": crontab(minute=40, hour=23),
+}
 CELERY_BEAT_SCHEDULE["refresh-standings"] = {"task": "incidents.trust.tasks.refresh_standings", "schedule": 3600}

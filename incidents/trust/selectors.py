@@ -12,6 +12,8 @@ infrastructure" is written once:
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Case, When
+from netfields.functions import Masklen
 
 from .models import KnownNetwork, ReporterStanding
 
@@ -66,11 +68,12 @@ class Known:
 
 
 def known_network(address: str) -> Known | None:
-    """The most specific known network containing ``address`` (an address or
-    a network), infrastructure before scanners; None when none is known."""
+    """The most specific known network overlapping ``address`` (an address,
+    or a network: then also the known networks inside it), infrastructure
+    before scanners where two are as specific; None when none is known."""
     row = (
         KnownNetwork.objects.filter(network__net_overlaps=address)
-        .order_by("kind", "-network")  # "never" sorts before "scanner"
+        .order_by(Masklen("network").desc(), Case(When(kind=KnownNetwork.Kind.SCANNER, then=1), default=0))
         .values_list("network", "kind", "name", "source")
         .first()
     )
