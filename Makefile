@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint audit fuzz bench bench-ingest bench-rows bench-report bench-blocklist bench-load bench-web bench-public system-test-deps
+.PHONY: run test lint audit fuzz bench bench-poison bench-ingest bench-rows bench-report bench-blocklist bench-load bench-web bench-public system-test-deps
 
 # The C extensions are built by the editable install: it runs again when they change.
 $(VENV)/.installed: pyproject.toml setup.py $(wildcard incidents/*.c)
@@ -51,6 +51,10 @@ bench-ingest: $(VENV)/.installed
 # copy_text and the rollup spill lines alone, C extension against the Python reference (no database).
 bench-rows: $(VENV)/.installed
 	$(PY) bench/rows.py
+
+# What an attacker needs to get an address into each public output (accounts, networks), tried for real.
+bench-poison: $(VENV)/.installed
+	$(PY) bench/poison.py
 
 # Builds a 10M-event database on first use (a few minutes, about 2 GB), then reuses it.
 bench-report: $(VENV)/.installed

@@ -1,9 +1,14 @@
 import ipaddress
 
+from celery import current_app
 from django import forms
 from django.contrib import admin
+from django.db import transaction
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
-from .models import KnownNetwork
+from . import standings
+from .models import KnownNetwork, ReporterStanding
 
 
 class KnownNetworkForm(forms.ModelForm):
@@ -53,3 +58,74 @@ class KnownNetworkAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._is_admins(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ReporterStanding)
+class ReporterStandingAdmin(admin.ModelAdmin):
+    """Each reporter's trust, with its reasons; suspending one takes its
+    weight out of every public output at once (incidents.trust.standings)."""
+
+    list_display = ["reporter", "counts", "score", "group", "vouched", "suspended_at", "computed_at"]
+    list_filter = ["counts", "vouched", ("suspended_at", admin.EmptyFieldListFilter)]
+    search_fields = ["reporter__email"]
+    readonly_fields = [
+        "reporter",
+        "counts",
+        "group",
+        "score",
+        "components",
+        "reason_list",
+        "computed_at",
+        "suspended_at",
+    ]
+    fields = [*readonly_fields, "vouched", "suspended_reason"]
+    actions = ["suspend", "reinstate", "vouch", "unvouch", "recompute"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Why")
+    def reason_list(self, obj):
+        return format_html_join(mark_safe("<br>"), "{}", ((r,) for r in obj.reasons))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        standings.standings_refresh()
+        _rebuild_blocklist()
+
+    @admin.action(description="Suspend: count for nothing public, past reports included", permissions=["change"])
+    def suspend(self, request, queryset):
+        for standing in queryset:
+            standings.reporter_suspend(
+                reporter_id=standing.reporter_id,
+                reason=standing.suspended_reason or f"suspended by {request.user}",
+            )
+        _rebuild_blocklist()
+        self.message_user(request, f"{queryset.count()} suspended; today's block list is being rebuilt.")
+
+    @admin.action(description="Reinstate", permissions=["change"])
+    def reinstate(self, request, queryset):
+        for standing in queryset:
+            standings.reporter_reinstate(reporter_id=standing.reporter_id)
+        _rebuild_blocklist()
+
+    @admin.action(description="Vouch for (probation and score do not apply)", permissions=["change"])
+    def vouch(self, request, queryset):
+        for standing in queryset:
+            standings.reporter_vouch(reporter_id=standing.reporter_id)
+
+    @admin.action(description="Stop vouching", permissions=["change"])
+    def unvouch(self, request, queryset):
+        for standing in queryset:
+            standings.reporter_vouch(reporter_id=standing.reporter_id, vouched=False)
+        _rebuild_blocklist()
+
+    @admin.action(description="Recompute all standings now", permissions=["change"])
+    def recompute(self, request, queryset):
+        counts = standings.standings_refresh()
+        self.message_user(request, f"{counts['counting']} reporters count, {counts['not counting']} do not.")
+
+
+def _rebuild_blocklist() -> None:
+    # By name: the block list lives in reports, a layer above this app.
+    transaction.on_commit(lambda: current_app.send_task("reports.tasks.rebuild_blocklist"))

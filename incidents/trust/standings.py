@@ -142,10 +142,11 @@ class _Groups:
                 self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _asn(address: str) -> int | None:
+def _autonomous_system(address: str) -> str | None:
+    """The AS an address is in, by name: the offline data carry names, not numbers."""
     from incidents import geo  # loads its data on first use: only when there are addresses to place
 
-    return geo.asn_of(address)
+    return geo.as_name_of(address)
 
 
 def groups_of(ids: set[int], now: datetime) -> dict[int, int]:
@@ -164,8 +165,8 @@ def groups_of(ids: set[int], now: datetime) -> dict[int, int]:
             if user_id not in ids:
                 continue
             tie_by(f"net:{network}", user_id)
-            if settings.TRUST_GROUP_BY_ASN and (asn := _asn(address)):
-                tie_by(f"as:{asn}", user_id)
+            if settings.TRUST_GROUP_BY_ASN and (system := _autonomous_system(address)):
+                tie_by(f"as:{system}", user_id)
         cur.execute(OVERLAPPING_NETWORKS, {"since": since})
         for a, b in cur.fetchall():
             groups.tie(a, b)

@@ -12,7 +12,8 @@ from tests.factories import UserFactory
 def blocklist_key(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     settings.BLOCKLIST_SIGNING_KEY_FILE = ""
-    # Until the offline ASN data is wired in, addresses group by network only.
+    # The tests' submitting addresses are invented: grouping by their real
+    # autonomous systems is test_standings.py's subject alone.
     settings.TRUST_GROUP_BY_ASN = False
 
 

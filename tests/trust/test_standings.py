@@ -90,6 +90,18 @@ def test_reporters_on_one_network_are_one_group(seasoned, refresh):
     assert all(standing(u).counts for u in (a, b, c, d, e))
 
 
+def test_reporters_in_one_autonomous_system_are_one_group(seasoned, refresh, settings):
+    settings.TRUST_GROUP_BY_ASN = True
+    # Two /24s of one British ISP (Virgin Media in the offline data), one of a French one.
+    a, b = seasoned(1, address="82.1.1.9"), seasoned(2, address="82.2.1.9")
+    c = seasoned(3, address="81.1.0.7")
+    for user in (a, b, c):
+        background(user, YESTERDAY)
+    refresh()
+    assert standing(a).group == standing(b).group == a.pk
+    assert standing(c).group == c.pk
+
+
 def test_submitting_from_anothers_network_ties_them(seasoned, refresh):
     owner = seasoned(1)
     OwnedNetwork.objects.create(user=owner, cidr="92.5.0.0/16")
