@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.trust.selectors import counting_join, known_network_sql
+from incidents.trust.selectors import counting_join, known_address_sql, known_network_sql
 
 from . import blocklist_formats, signing
 from .contacts import known_contact
@@ -66,6 +66,7 @@ WITH counted AS (
     WHERE s.day >= %(first_day)s AND s.day <= %(last_day)s
       AND family(s.source_ip) = 4
       AND NOT s.source_ip <<= ANY(%(reserved)s::cidr[])
+      AND NOT {known_address_sql("s.source_ip")}
       AND (%(nets)s::cidr[] IS NULL OR network(set_masklen(s.source_ip, %(prefix)s)) = ANY(%(nets)s::cidr[]))
 ),
 per_source_day AS (
@@ -85,7 +86,7 @@ totals AS (
     HAVING count(DISTINCT grp) >= %(min_reporters)s
 ),
 ranked AS (
-    SELECT * FROM totals t WHERE NOT {known_network_sql("t.net")}
+    SELECT * FROM totals t WHERE NOT {known_network_sql("t.net", network=True)}
     ORDER BY reporters DESC, weight DESC, net LIMIT %(limit)s
 )
 SELECT host(r.net), r.reporters, r.weight, r.events, r.first_seen, r.last_seen, b.source

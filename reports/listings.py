@@ -322,7 +322,8 @@ def explain(address: str) -> Explanation:
                 "since it is never a real source on the Internet.",
                 rule=rule,
             )
-    known = known_network(network)
+    known = known_network(address) if ip.prefixlen == 32 else None
+    known = known or known_network(network, network=True)
     if known is not None:
         what = "a research scanner" if known.is_scanner else "well-known infrastructure"
         return Explanation(network, "never", f"Never listed: {what} ({known.name}; from {known.source}).", rule=rule)

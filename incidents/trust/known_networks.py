@@ -41,8 +41,9 @@ class Pick(NamedTuple):
 
 # Keyed by the list's folder in the package (data/misp-warninglists/lists/<key>/list.json).
 MISP_LISTS = {
-    # Kept whole, though past the big operators' resolvers it names open resolvers anywhere: most of its
-    # 62k are on consumer lines (routers answering DNS to the world), which get compromised like any host.
+    # Past the big operators' resolvers it names open resolvers anywhere: most of its 62k are on
+    # consumer lines (routers answering DNS to the world). A listed address is never counted itself, but
+    # speaks for no neighbour (selectors.known_network_sql); the operators' own networks are RESOLVERS.
     "public-dns-v4": Pick(
         NEVER, "Public DNS resolver", "its answers reach every firewall that asked, from port 53, and read as probes"
     ),
@@ -104,6 +105,21 @@ ROOT_SERVERS = (
     ("k", "RIPE NCC", "193.0.14.129", "2001:7fd::1"),
     ("l", "ICANN", "199.7.83.42", "2001:500:9f::42"),
     ("m", "WIDE Project", "202.12.27.33", "2001:dc3::35"),
+)
+
+# The big public resolvers' service networks, each as its operator documents its addresses: a
+# block-list entry that covered one would break name resolution for whoever loads the list, so
+# the whole network is never listed, not just the published address.
+RESOLVERS_SOURCE = "the operators' published resolver addresses"
+RESOLVERS = (
+    ("Google Public DNS", ("8.8.8.0/24", "8.8.4.0/24", "2001:4860:4860::/48")),
+    ("Cloudflare DNS", ("1.1.1.0/24", "1.0.0.0/24", "2606:4700:4700::/48")),
+    ("Quad9", ("9.9.9.0/24", "149.112.112.0/24", "2620:fe::/48")),
+    ("OpenDNS (Cisco Umbrella)", ("208.67.222.0/24", "208.67.220.0/24", "2620:119:35::/48", "2620:119:53::/48")),
+    ("AdGuard DNS", ("94.140.14.0/24", "94.140.15.0/24", "2a10:50c0::/32")),
+    ("CleanBrowsing", ("185.228.168.0/24", "185.228.169.0/24")),
+    ("Yandex DNS", ("77.88.8.0/24",)),
+    ("Level 3 / Lumen resolvers", ("4.2.2.0/24",)),
 )
 
 OWN_NETWORKS_SOURCE = "PORTAL_OWN_NETWORKS setting"
@@ -178,6 +194,9 @@ def builtin_rows():
                 ROOT_HINTS_SOURCE,
                 ROOT_HINTS_VERSION,
             )
+    for operator, networks in RESOLVERS:
+        for network in networks:
+            yield Row(network, NEVER, operator, KnownNetwork.Origin.BUILTIN, RESOLVERS_SOURCE, "")
     for network in own_networks():
         yield Row(network, NEVER, settings.SITE_NAME, KnownNetwork.Origin.BUILTIN, OWN_NETWORKS_SOURCE, "")
 

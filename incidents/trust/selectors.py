@@ -12,7 +12,7 @@ infrastructure" is written once:
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Case, When
+from django.db.models import Case, F, Q, When
 from netfields.functions import Masklen
 
 from .models import KnownNetwork, ReporterStanding
@@ -33,12 +33,28 @@ def counting_join(rollup: str, alias: str = "t") -> str:
 UNLISTABLE = (KnownNetwork.Kind.NEVER_LIST, KnownNetwork.Kind.SCANNER)
 
 
-def known_network_sql(column: str, kinds: tuple[str, ...] = UNLISTABLE) -> str:
-    """True where ``column`` (an inet or cidr) overlaps a known network of
-    ``kinds``: by default every network that is never listed nor mailed
-    about (infrastructure and research scanners). Uses known_network_gist."""
+# A published list's single address (an open resolver on a home line) is that address only; a
+# network, or an address an admin or the portal itself names, speaks for the /24 it lies in.
+_SPEAKS_FOR_NETWORK = (
+    "(masklen(k.network) < CASE family(k.network) WHEN 4 THEN 32 ELSE 128 END OR k.origin <> 'package')"
+)
+
+
+def known_network_sql(column: str, kinds: tuple[str, ...] = UNLISTABLE, *, network: bool = False) -> str:
+    """True where ``column`` overlaps a known network of ``kinds`` (by
+    default every network that is never listed nor mailed about:
+    infrastructure and research scanners). For an address column, any known
+    row containing it. With ``network`` (a /24 column) only the rows that
+    speak for a network. Uses known_network_gist."""
     kinds_sql = ", ".join(f"'{k}'" for k in kinds)  # our own constants, never input
-    return f"EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.network && {column} AND k.kind IN ({kinds_sql}))"  # noqa: S608
+    extra = f" AND {_SPEAKS_FOR_NETWORK}" if network else ""
+    return f"EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.network && {column} AND k.kind IN ({kinds_sql}){extra})"  # noqa: S608
+
+
+def known_address_sql(column: str) -> str:
+    """True where the address ``column`` is itself a known single address:
+    an equality the planner answers with one hash anti-join over many rows."""
+    return f"EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.network = {column}::cidr)"  # noqa: S608
 
 
 def counting_groups(reporter_ids) -> int:
@@ -67,13 +83,17 @@ class Known:
         return self.kind == KnownNetwork.Kind.SCANNER
 
 
-def known_network(address: str) -> Known | None:
+def known_network(address: str, *, network: bool = False) -> Known | None:
     """The most specific known network overlapping ``address`` (an address,
     or a network: then also the known networks inside it), infrastructure
-    before scanners where two are as specific; None when none is known."""
+    before scanners where two are as specific; None when none is known.
+    With ``network``, only rows that speak for a network (known_network_sql)."""
+    rows = KnownNetwork.objects.filter(network__net_overlaps=address).annotate(bits=Masklen("network"))
+    if network:
+        single = 128 if ":" in address else 32
+        rows = rows.filter(Q(bits__lt=single) | ~Q(origin=KnownNetwork.Origin.PACKAGE))
     row = (
-        KnownNetwork.objects.filter(network__net_overlaps=address)
-        .order_by(Masklen("network").desc(), Case(When(kind=KnownNetwork.Kind.SCANNER, then=1), default=0))
+        rows.order_by(F("bits").desc(), Case(When(kind=KnownNetwork.Kind.SCANNER, then=1), default=0))
         .values_list("network", "kind", "name", "source")
         .first()
     )

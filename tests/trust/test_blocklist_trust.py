@@ -225,3 +225,43 @@ def test_the_explanation_of_an_unlisted_network_names_the_rule(honest):
     assert explanation.status == "not listed"
     assert "1 independent reporter saw it" in explanation.summary and "needs at least 3" in explanation.summary
     assert "independent reporters" in explanation.rule
+
+
+@pytest.fixture
+def published_lists(db):
+    from incidents.trust.known_networks import known_networks_refresh
+
+    known_networks_refresh()
+
+
+def _open_resolver_alone_in_its_network() -> str:
+    """An address on MISP's public-dns-v4 list whose /24 nothing else known speaks for."""
+    from incidents.trust.selectors import known_network
+
+    for row in KnownNetwork.objects.filter(origin="package", kind="never", source__contains="IPv4 public DNS"):
+        address = str(row.network).split("/")[0]
+        if known_network(listings.network_of(address), network=True) is None:
+            return address
+    raise AssertionError("no such address in the list")
+
+
+def test_a_big_resolvers_network_is_never_listed(honest, settings, published_lists):
+    settings.TRUST_REVIEW_NEW_LISTINGS = False
+    for user in honest:
+        attack(user, WINDOW[0], source="8.8.8.77")  # not the resolver's address, but its network
+    assert listed() == []
+    assert "Google Public DNS" in listings.explain("8.8.8.77").summary
+
+
+def test_an_open_resolver_on_a_home_line_shields_only_itself(honest, settings, published_lists):
+    settings.TRUST_REVIEW_NEW_LISTINGS = False
+    resolver = _open_resolver_alone_in_its_network()
+    for user in honest[:3]:
+        attack(user, WINDOW[0], source=resolver)
+    assert listed() == []
+    assert listings.explain(resolver).status == "never"
+    neighbour = resolver.rsplit(".", 1)[0] + (".200" if not resolver.endswith(".200") else ".201")
+    for user in honest[:3]:
+        attack(user, WINDOW[0], source=neighbour)
+    assert listed() == [listings.network_of(resolver)]
+    assert listings.explain(neighbour).status == "not listed"  # not yet on a built list, but not "never"
