@@ -32,6 +32,7 @@ from incidents.trust.selectors import counting_join, known_network
 from portal import outbox
 from portal.models import OutboundMail
 
+from .blocklist_ranking import SIZE, WINDOW_DAYS, rank, window
 from .models import BlockList, ListingReview
 from .reserved import RESERVED
 
@@ -93,8 +94,6 @@ def _relisted_by_new_reporters(review: ListingReview) -> bool:
 def _sudden(day: date, candidates: list) -> set[str]:
     """The candidates whose independent reporters at least doubled against
     the window one day earlier (below the listing minimum counts as none)."""
-    from .blocklist import rank, window
-
     if not candidates:
         return set()
     first, last = window(day - timedelta(days=1))
@@ -206,8 +205,6 @@ def review_request(*, network: str, email: str, name: str = "", message: str = "
 def review_decide(*, review: ListingReview, delist: bool, by=None, note: str = "") -> ListingReview:
     """Delist the network, or keep it listed (approving a hold). Rebuilds
     today's list and tells the requester, both after the commit."""
-    from .blocklist import window
-
     now = timezone.now()
     first, last = window(now.astimezone(UTC).date())
     with transaction.atomic():
@@ -276,8 +273,6 @@ class Explanation:
 
 
 def rule_text() -> str:
-    from .blocklist import SIZE, WINDOW_DAYS
-
     return (
         f"The block list holds the {SIZE} IPv4 /24 networks seen by the most independent reporters (at least "
         f"{settings.TRUST_MIN_NETWORKS}: verified, past probation, trusted, on distinct networks) over the "
@@ -306,8 +301,6 @@ def _iso(value: str | None) -> datetime | None:
 def explain(address: str) -> Explanation:
     """Why the /24 of ``address`` (an IPv4 address or network) is or is not
     on the newest list, in words and figures."""
-    from .blocklist import window
-
     ip = ipaddress.ip_network(address, strict=False)
     if ip.version != 4:
         return Explanation(str(ip), "not listed", "The block list holds IPv4 networks only.", rule=rule_text())
