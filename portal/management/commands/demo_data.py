@@ -59,6 +59,7 @@ class Command(BaseCommand):
         from incidents.ingest import ingest_submission
         from incidents.models import Submission
         from incidents.services import submission_create
+        from incidents.trust.models import ReporterStanding
 
         demo, _ = ensure_user(*DEMO_USERS[0])
         ensure_user(*DEMO_USERS[1])
@@ -70,6 +71,12 @@ class Command(BaseCommand):
             for n, email in enumerate(NEIGHBOURS):  # they only report, never sign in
                 neighbour, _ = ensure_user(email, None, False)
                 reporters.append((neighbour, f"192.0.2.{10 + n}", WORMS[: 2 + n % 3]))
+            for user, _, _ in reporters:
+                # Vouched for, as an admin would: new accounts count toward nothing public nor
+                # toward anyone's "others" until past probation, which a demo has no time for.
+                ReporterStanding.objects.update_or_create(
+                    reporter=user, defaults={"counts": True, "vouched": True, "group": user.pk, "score": 1.0}
+                )
             for user, target, worms in reporters:
                 log = demo_log(rng, target, now, 400, worms)
                 submission = submission_create(user=user, channel="web", text=log, name="demo firewall log")
