@@ -67,7 +67,14 @@ def explain(ip: str) -> None:
     from reports.public import lookups
 
     since, _ = lookups.history_span(lookups.HISTORY_DAYS)
-    params = {"ip": ip, "since": since, "network": lookups.subnet_of(ip), "limit": lookups.SUBNET_ADDRESSES_SHOWN}
+    params = {
+        "ip": ip,
+        "since": since,
+        "network": lookups.subnet_of(ip),
+        "limit": lookups.SUBNET_ADDRESSES_SHOWN,
+        "offset": 0,
+        "k": lookups.public_k(),
+    }
     queries = (
         ("ip_figures", lookups.IP_FIGURES),
         ("subnet_addresses", lookups.SUBNET_ADDRESSES),

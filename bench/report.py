@@ -46,7 +46,7 @@ MAX_AGE_DAYS = int(os.environ.get("BENCH_REPORT_MAX_AGE_DAYS", 1))
 DAYS = 30
 SEED = 20261122
 # Bump when the generated data changes: a cached database is then rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 SCANNERS = 20_000  # the head of the pool: scanners and worms that hit many reporters
 SCANNER_SHARE = 0.4  # of the visits
@@ -54,6 +54,8 @@ SCANNER_ZIPF = 0.8
 RETURN_SHARE = 0.65  # of the other visits: a source that already knocked on this reporter, again
 FILTERED_SHARE = 0.01  # of the visits: from a private or reserved address, so filtered at ingest
 HEAVY_REPORTERS = 8
+NOT_COUNTING_SHARE = 0.1  # of the reporters: on probation or suspended, so nothing public from them
+SHARED_NETWORK_SHARE = 0.1  # of the others: one network with the reporter before, so one independent reporter
 BURST_MEAN = 5.5  # extra events a visit brings past its first
 
 TCP_PORTS = {23: 14, 22: 12, 445: 10, 80: 9, 3389: 8, 443: 6, 8080: 6, 1433: 4, 2323: 3, 5900: 3, 135: 3}
@@ -315,6 +317,7 @@ def build(params: dict) -> None:
         )
         for u in users
     )
+    build_standings(users, random.Random(SEED + 2))
     partitions.ensure(partitions.days_between(gen.first_day(), now.date() + timedelta(days=1)))
 
     with connection.cursor() as django_cursor:
@@ -345,6 +348,19 @@ def build(params: dict) -> None:
         print(f"report_vacuum_seconds: {time.perf_counter() - started:.0f}")
         cur.execute("CREATE TABLE bench_report_meta (params jsonb NOT NULL, built_on date NOT NULL)")
         cur.execute("INSERT INTO bench_report_meta VALUES (%s, %s)", [json.dumps(params), now.date()])
+
+
+def build_standings(users, rng: random.Random) -> None:
+    """Who counts toward public figures, as the trust refresh would leave it."""
+    from incidents.trust.models import ReporterStanding
+
+    standings, group = [], None
+    for user in users:
+        counts = rng.random() >= NOT_COUNTING_SHARE
+        if group is None or rng.random() >= SHARED_NETWORK_SHARE:
+            group = user.pk
+        standings.append(ReporterStanding(reporter=user, counts=counts, group=group, score=1.0 if counts else 0.0))
+    ReporterStanding.objects.bulk_create(standings)
 
 
 # Per day, so each sort stays small; rows go in per reporter and source, as

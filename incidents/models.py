@@ -163,21 +163,30 @@ class SourceDay(models.Model):
 class PortDay(models.Model):
     """Rollup: one port on one day, portal-wide (filtered left out).
 
-    ``events`` is added to by each ingested batch, so it is always current.
-    Distinct sources and reporters cannot be added up batch by batch (a
-    source seen again is not a new one), so they are recounted from SourceDay
-    by ``incidents.port_counts.refresh`` (Celery beat, every few minutes) for
-    the rows whose ``events`` moved since the last count: ``counted_events``
-    is the events total that count saw. The database defaults let ingest's
-    upsert create rows without knowing about these columns."""
+    ``events`` is added to by each ingested batch, so it is always current,
+    and counts every reporter. Distinct sources and reporters cannot be added
+    up batch by batch (a source seen again is not a new one), so they are
+    recounted from SourceDay by ``incidents.port_counts.refresh`` (Celery
+    beat, every few minutes) for the rows whose ``events`` moved since the
+    last count: ``counted_events`` is the events total that count saw. The
+    recount counts independent reporters only (incidents.trust), and so do
+    ``public_events``, what public pages show. The database defaults let
+    ingest's upsert create rows without knowing about these columns."""
 
     pk = models.CompositePrimaryKey("day", "protocol", "target_port")
     day = models.DateField()
     protocol = models.CharField(max_length=16)
     target_port = models.IntegerField()
     events = models.BigIntegerField()
-    sources = models.BigIntegerField(db_default=0, help_text="Distinct source addresses, as of the last count.")
-    reporters = models.IntegerField(db_default=0, help_text="Distinct reporters, as of the last count.")
+    sources = models.BigIntegerField(
+        db_default=0, help_text="Distinct source addresses reporters who count saw, as of the last count."
+    )
+    reporters = models.IntegerField(
+        db_default=0, help_text="Distinct independent reporters (groups of reporters who count), as of the last count."
+    )
+    public_events = models.BigIntegerField(
+        db_default=0, help_text="The events of reporters who count, as of the last count: what public pages show."
+    )
     counted_events = models.BigIntegerField(db_default=0, help_text="The events the last count saw.")
 
     class Meta:

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.trust.selectors import public_k
+
 from . import charts, public
 from .blocklist import blocklist_entry
 from .public.keys import NotALookup, canonical_ip, checked_port, history_day, shown_network
@@ -37,6 +39,7 @@ def front_context(request) -> dict:
         "anomaly_min_history": public.front.ANOMALY_MIN_HISTORY_DAYS,
         "refresh_minutes": settings.PORT_COUNTS_REFRESH_SECONDS // 60,
         "cache_seconds": public.front.FRONT_PAGE_CACHE_SECONDS,
+        "k": public_k(),
     }
 
 
@@ -67,6 +70,7 @@ def port_page(request, protocol, port=-1):
             "sources_chart": charts.daily_bars([(d.day, d.sources, d.reporters) for d in history.days], height=60),
             "reporters_chart": charts.daily_bars([(d.day, d.reporters, d.reporters) for d in history.days], height=60),
             "refresh_minutes": settings.PORT_COUNTS_REFRESH_SECONDS // 60,
+            "k": public_k(),
         },
     )
 

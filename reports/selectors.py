@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from incidents.trust.selectors import STANDINGS, counting_join
+
 WINDOWS = (1, 3, 7, 30)
 
 
@@ -35,7 +37,7 @@ class SourceRow:
     ports: list[int]
     first_seen: datetime
     last_seen: datetime
-    others_same_ports: int
+    others_same_ports: int  # independent reporters besides the user's own group
     others_any_port: int
     portal_first_seen: datetime
     portal_last_seen: datetime
@@ -62,8 +64,14 @@ class SourceRow:
         return ", ".join(port_label(p) for p in self.ports)
 
 
-PERSONAL_SOURCES = """
-WITH mine AS (
+# "Others" are independent reporters (incidents.trust): groups of reporters
+# who count, the user's own group left out, so that neither accounts of no
+# standing nor the user's colleagues on one network make a source look
+# widespread. The user's own rows are all theirs to see, whatever the standing.
+PERSONAL_SOURCES = f"""
+WITH own AS (
+    SELECT grp FROM {STANDINGS} WHERE reporter_id = %(user)s
+), mine AS (
     SELECT source_ip, sum(events) AS events, array_agg(DISTINCT target_port ORDER BY target_port) AS ports,
            min(first_seen) AS first_seen, max(last_seen) AS last_seen
     FROM incidents_source_day
@@ -76,10 +84,11 @@ SELECT host(m.source_ip), m.events, m.ports, m.first_seen, m.last_seen,
        o.same_ports, o.any_port, w.first_seen, w.last_seen, n.organisation, n.country, f.sent_at
 FROM mine m
 CROSS JOIN LATERAL (
-    SELECT count(DISTINCT s.reporter_id) FILTER (WHERE s.target_port = ANY (m.ports)) AS same_ports,
-           count(DISTINCT s.reporter_id) AS any_port
-    FROM incidents_source_day s
+    SELECT count(DISTINCT t.grp) FILTER (WHERE s.target_port = ANY (m.ports)) AS same_ports,
+           count(DISTINCT t.grp) AS any_port
+    FROM incidents_source_day s {counting_join("s")}
     WHERE s.source_ip = m.source_ip AND s.day >= %(since)s AND s.day < %(end)s AND s.reporter_id <> %(user)s
+      AND t.grp IS DISTINCT FROM (SELECT grp FROM own)
 ) o
 CROSS JOIN LATERAL (
     SELECT min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
@@ -96,7 +105,7 @@ LEFT JOIN LATERAL (
     WHERE r.source_ip = m.source_ip AND r.state IN ('sent', 'bulk')
 ) f ON true
 ORDER BY m.events DESC, m.source_ip
-"""
+"""  # noqa: S608 (table names, not input)
 
 SOURCE_COUNT = """
 SELECT count(DISTINCT source_ip), coalesce(sum(events), 0)

@@ -57,20 +57,22 @@ def submit():
 
 @pytest.fixture
 def reported(submit):
-    """Three reporters saw WORM yesterday (UTC) on port 22, one also NEIGHBOUR
-    on 3389, each at their own address; sent in as real logs."""
+    """Three independent reporters who count saw WORM yesterday (UTC) on port
+    22, one also NEIGHBOUR on 3389, each at their own address; sent in as
+    real logs."""
     from incidents import port_counts
     from reports import public
     from tests.factories import UserFactory
     from tests.incidents.conftest import iptables_line
     from tests.public_rows import NEIGHBOUR, TARGETS, WORM
+    from tests.trust_helpers import vouch
 
     noon = datetime.combine(public.last_whole_day(), time(12), tzinfo=UTC)
-    users = [UserFactory(email=f"private-reporter-{n}@example.net") for n in range(3)]
+    users = vouch(*(UserFactory(email=f"private-reporter-{n}@example.net") for n in range(3)))
     for n, (user, target) in enumerate(zip(users, TARGETS, strict=True)):
         log = iptables_line(noon + timedelta(minutes=n), src=WORM, dst=target)
         if n == 0:
             log += iptables_line(noon, src=NEIGHBOUR, dst=target, dpt=3389)
         submit(user, text=log)
     port_counts.refresh()
-    return users
+    return list(users)

@@ -9,6 +9,9 @@ infrastructure" is written once:
     WHERE NOT {known_network_sql("s.source_ip")}
 """
 
+import functools
+import hashlib
+import operator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -102,3 +105,21 @@ def known_network(address: str, *, network: bool = False) -> Known | None:
 
 def public_k() -> int:
     return settings.PUBLIC_K_REPORTERS
+
+
+def known_networks_overlapping(networks) -> list[Known]:
+    """Every known network overlapping one of ``networks`` (addresses or
+    networks): one read for a page that labels many addresses."""
+    networks = list(networks)
+    if not networks:
+        return []
+    overlaps = functools.reduce(operator.or_, (Q(network__net_overlaps=n) for n in networks))
+    rows = KnownNetwork.objects.filter(overlaps).values_list("network", "kind", "name", "source")
+    return [Known(str(n), kind, name, source) for n, kind, name, source in rows]
+
+
+def counting_fingerprint() -> str:
+    """A digest of who counts and as which group: it changes exactly when a
+    figure drawn through ``counting_join`` may change without new events."""
+    rows = ReporterStanding.objects.filter(counts=True).order_by("reporter_id").values_list("reporter_id", "group")
+    return hashlib.sha256(repr(list(rows)).encode()).hexdigest()

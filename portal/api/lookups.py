@@ -1,7 +1,7 @@
 """The public look-ups: an address, a port, a network. No sign-in, so the
 same aggregates as the HTML pages (reports.public), from the same selectors
-and the same key checks (reports.public.keys): counts only, never a
-reporter or a target address."""
+and the same key checks (reports.public.keys): counts of independent
+reporters only, k-anonymous, never a reporter or a target address."""
 
 from django.http import Http404, HttpResponsePermanentRedirect
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -10,9 +10,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from incidents.trust.models import KnownNetwork
+from incidents.trust.selectors import known_networks_overlapping, public_k
 from reports import public
 from reports.blocklist import blocklist_entry
 from reports.public.keys import NotALookup, canonical_ip, checked_port, shown_network
+from reports.public.labels import label_text
 from reports.public.lookups import subnet_addresses, subnet_totals
 
 from .pagination import PAGE_PARAMETERS, CountedRows, Pagination
@@ -64,6 +67,26 @@ class PortSerializer(serializers.Serializer):
         return port_link(self.context["request"], row.protocol, row.port)
 
 
+class KnownSerializer(serializers.Serializer):
+    """A network the portal knows by name (``incidents.trust.selectors.Known``):
+    shown and labelled, never hidden; never listed nor reported to its network."""
+
+    network = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=KnownNetwork.Kind.choices,
+        help_text="scanner: a benign research scanner; never: well-known infrastructure, never listed.",
+    )
+    name = serializers.CharField(help_text="Who or what it is.")
+    source = serializers.CharField(help_text="The published list it comes from; empty when the portal's own.")
+    label = serializers.SerializerMethodField(help_text="What the pages call it.")
+
+    def get_label(self, known) -> str:
+        return label_text(known)
+
+
+K_NOTE = "Seen by fewer than {k} independent reporters in the last {days} days."
+
+
 # --- An address ---------------------------------------------------------------------------------------------
 
 
@@ -104,23 +127,43 @@ class BlockListEntrySerializer(serializers.Serializer):
 
 
 class IpSummarySerializer(serializers.Serializer):
-    """An ``IpSummary``, and where the newest block list has the address."""
+    """An ``IpSummary``, and where the newest block list has the address.
+
+    k-anonymous: until at least ``k`` independent reporters saw the address
+    in the window, ``shown`` is false and no figures, ports, days or times
+    are given (an address nobody reported reads the same); then only ports
+    and days at least ``k`` saw, and times to the hour."""
 
     ip = serializers.IPAddressField()
     days = serializers.IntegerField(help_text="The window of events, reporters, ports and daily figures.")
-    events = serializers.IntegerField()
-    reporters = serializers.IntegerField()
-    ports = PortCountSerializer(many=True, help_text="The most reporters first.")
-    daily = DailySerializer(many=True, help_text="Days with reports, oldest first.")
-    first_seen = serializers.DateTimeField(allow_null=True, help_text="By any reporter, over all the portal keeps.")
-    last_seen = serializers.DateTimeField(allow_null=True)
+    k = serializers.IntegerField(help_text="Independent reporters needed before anything they saw is shown.")
+    shown = serializers.BooleanField(help_text="At least k independent reporters saw it in the window.")
+    note = serializers.SerializerMethodField(help_text="Why nothing is shown; null when shown.")
+    events = serializers.IntegerField(allow_null=True, help_text="On the ports shown; null when not shown.")
+    reporters = serializers.IntegerField(
+        allow_null=True, help_text="Independent reporters, on any port; null when not shown."
+    )
+    ports = PortCountSerializer(many=True, help_text="Ports at least k independent reporters saw; the most first.")
+    daily = DailySerializer(many=True, help_text="Days at least k saw it on the ports shown, oldest first.")
+    first_seen = serializers.DateTimeField(
+        allow_null=True, help_text="When the k-th independent reporter first saw it, rounded down to the hour."
+    )
+    last_seen = serializers.DateTimeField(
+        allow_null=True, help_text="When the k-th from the last last saw it, rounded down to the hour."
+    )
     network = serializers.CharField(allow_null=True, help_text="The owner's organisation, or its netblock.")
     netblock = serializers.CharField(allow_null=True)
     country = serializers.CharField(allow_null=True)
-    forwarded = ForwardedSerializer(many=True, help_text="Reports to the network's abuse desk, newest first.")
+    forwarded = ForwardedSerializer(
+        many=True, help_text="Reports to the network's abuse desk, newest first, to the hour; empty when not shown."
+    )
     subnet = serializers.CharField(help_text="The /24 (IPv4) or /64 (IPv6) the address is in.")
     subnet_url = serializers.SerializerMethodField()
+    known = KnownSerializer(allow_null=True, help_text="A research scanner or well-known infrastructure; else null.")
     blocklist = serializers.SerializerMethodField(help_text="Null when the newest list does not hold the address.")
+
+    def get_note(self, summary) -> str | None:
+        return None if summary.shown else K_NOTE.format(k=summary.k, days=summary.days)
 
     def get_subnet_url(self, summary) -> str:
         args = [summary.subnet_address, summary.subnet_prefix]
@@ -153,12 +196,12 @@ class IpView(PublicView):
 
 
 class PortDaySerializer(serializers.Serializer):
-    """A ``PortDayFigures``."""
+    """A ``PortDayFigures``: zeros on a day fewer than k independent reporters saw the port."""
 
     day = serializers.DateField()
-    events = serializers.IntegerField()
-    sources = serializers.IntegerField()
-    reporters = serializers.IntegerField()
+    events = serializers.IntegerField(help_text="Of reporters who count.")
+    sources = serializers.IntegerField(help_text="Distinct sources reporters who count saw.")
+    reporters = serializers.IntegerField(help_text="Independent reporters.")
     counting = serializers.BooleanField(help_text="Events came in after sources and reporters were last counted.")
 
 
@@ -201,15 +244,18 @@ class PortlessView(PortView):
 
 
 class SubnetAddressSerializer(serializers.Serializer):
-    """A ``SubnetAddress``."""
+    """A ``SubnetAddress``: an address at least k independent reporters saw."""
 
     ip = serializers.IPAddressField()
     url = serializers.SerializerMethodField(help_text="This address in detail.")
-    events = serializers.IntegerField()
-    reporters = serializers.IntegerField()
-    ports = serializers.IntegerField(help_text="Distinct target ports.")
-    first_seen = serializers.DateTimeField()
-    last_seen = serializers.DateTimeField()
+    events = serializers.IntegerField(help_text="On the ports at least k saw it on.")
+    reporters = serializers.IntegerField(help_text="Independent reporters, on any port.")
+    ports = serializers.IntegerField(help_text="Distinct target ports at least k saw it on.")
+    first_seen = serializers.DateTimeField(
+        allow_null=True, help_text="When the k-th first saw it, to the hour; null when no port is shown."
+    )
+    last_seen = serializers.DateTimeField(allow_null=True, help_text="When the k-th from the last did, to the hour.")
+    known = KnownSerializer(allow_null=True, help_text="A research scanner or well-known infrastructure; else null.")
 
     def get_url(self, row) -> str:
         return reverse("api:public-ip", args=[row.ip], request=self.context["request"])
@@ -218,9 +264,13 @@ class SubnetAddressSerializer(serializers.Serializer):
 class SubnetSerializer(serializers.Serializer):
     network = serializers.CharField()
     days = serializers.IntegerField()
-    address_count = serializers.IntegerField(help_text="Reported addresses in the network.")
-    events = serializers.IntegerField()
-    reporters = serializers.IntegerField(help_text="Distinct over the whole network.")
+    k = serializers.IntegerField(help_text="Independent reporters an address needs to be listed.")
+    address_count = serializers.IntegerField(
+        help_text="Addresses in the network at least k independent reporters saw; those fewer saw are not counted."
+    )
+    events = serializers.IntegerField(help_text="Of the addresses listed, on their ports shown.")
+    reporters = serializers.IntegerField(help_text="Distinct independent reporters of the addresses listed.")
+    known = KnownSerializer(many=True, help_text="The known networks overlapping this one.")
     count = serializers.IntegerField(help_text="Rows in the paginated list (the addresses).")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -247,8 +297,10 @@ class SubnetView(PublicView):
             return HttpResponsePermanentRedirect(reverse("api:public-subnet", args=[address, prefix]))
         days = public.front.HISTORY_DAYS
         count, events, reporters = subnet_totals(str(parsed), days)
-        rows = CountedRows(count, lambda limit, offset: subnet_addresses(str(parsed), days, limit, offset))
+        known = known_networks_overlapping([str(parsed)])
+        rows = CountedRows(count, lambda limit, offset: subnet_addresses(str(parsed), days, limit, offset, known))
         page = self.paginate_queryset(rows)
         paginated = self.get_paginated_response(self.get_serializer(page, many=True).data).data
-        totals = {"network": str(parsed), "days": days, "address_count": count, "events": events}
-        return Response({**totals, "reporters": reporters, **paginated})
+        totals = {"network": str(parsed), "days": days, "k": public_k(), "address_count": count, "events": events}
+        labels = KnownSerializer(known, many=True).data
+        return Response({**totals, "reporters": reporters, "known": labels, **paginated})

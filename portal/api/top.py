@@ -12,7 +12,7 @@ from reports import public
 from reports.public.front import HISTORY_DAYS
 from reports.public.keys import NotALookup, history_day
 
-from .lookups import PortSerializer, PublicView
+from .lookups import KnownSerializer, PortSerializer, PublicView
 
 
 class DaySerializer(serializers.Serializer):
@@ -41,20 +41,25 @@ class TopSourceSerializer(serializers.Serializer):
 
     source_ip = serializers.IPAddressField()
     url = serializers.SerializerMethodField(help_text="This address in detail.")
-    events = serializers.IntegerField()
-    reporters = serializers.IntegerField()
-    ports = serializers.ListField(child=serializers.CharField(), help_text="tcp/22 ..., at most three.")
-    port_count = serializers.IntegerField()
-    trend = TrendSerializer(help_text="Of reporters.")
+    events = serializers.IntegerField(help_text="On the ports at least k independent reporters saw it on.")
+    reporters = serializers.IntegerField(help_text="Independent reporters; at least k.")
+    ports = serializers.ListField(
+        child=serializers.CharField(), help_text="tcp/22 ..., at most three, each seen by at least k."
+    )
+    port_count = serializers.IntegerField(help_text="Ports at least k independent reporters saw it on.")
+    trend = TrendSerializer(help_text="Of reporters; a day fewer than k saw it counts as 0.")
+    known = KnownSerializer(allow_null=True, help_text="A research scanner or well-known infrastructure; else null.")
 
     def get_url(self, row) -> str:
         return reverse("api:public-ip", args=[row.source_ip], request=self.context["request"])
 
 
 class PortDayTotalsSerializer(PortSerializer):
-    events = serializers.IntegerField()
-    sources = serializers.IntegerField()
-    reporters = serializers.IntegerField()
+    """A port's day, once at least k independent reporters saw the port that day."""
+
+    events = serializers.IntegerField(help_text="Of reporters who count.")
+    sources = serializers.IntegerField(help_text="Distinct sources reporters who count saw.")
+    reporters = serializers.IntegerField(help_text="Independent reporters.")
 
 
 class TopPortSerializer(PortDayTotalsSerializer):

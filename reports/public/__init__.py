@@ -5,6 +5,10 @@ from the rollups (SourceDay, PortDay), never from the event table; an
 address's and a network's queries are range reads of SourceDay's
 (source_ip, day) index.
 
+Public figures count independent reporters who count (incidents.trust):
+nobody else adds to them. What is said of a source or of a port's day is
+k-anonymous (``anonymity``): nothing one reporter alone saw is shown.
+
 Plain functions returning dataclasses, so the REST API can serve the same
 answers (``dataclasses.asdict``). Days are UTC days.
 """

@@ -1,5 +1,7 @@
 """The front page: top sources and ports of a day with their trends, and the
-ports whose sources or reporters jumped above their own baseline."""
+ports whose sources or reporters jumped above their own baseline. Every
+figure counts independent reporters who count (incidents.trust), and a
+source or a port's day is public only once k of them saw it."""
 
 import statistics
 from dataclasses import dataclass, field
@@ -8,6 +10,10 @@ from datetime import date, datetime, timedelta
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+
+from incidents.trust.selectors import Known, counting_join, public_k
+
+from .labels import labels_of
 
 TOP = 10
 HISTORY_DAYS = 30
@@ -57,8 +63,9 @@ class TopSource:
     events: int
     reporters: int
     ports: list[str]  # "tcp/22", at most three, the most reported first
-    port_count: int
+    port_count: int  # ports at least k independent reporters saw it on
     trend: Trend  # of reporters
+    known: Known | None = None  # a research scanner or well-known infrastructure
 
 
 @dataclass
@@ -75,31 +82,42 @@ class TopPort:
         return port_name(self.protocol, self.port)
 
 
-TOP_SOURCES = """
+# The day's sources at least k independent reporters saw, the most first
+# (ties by all their events); then, for each of the top ones, by range reads
+# of (source_ip, day): its ports at least k saw, whose events are the events
+# shown (a port fewer saw tells whom the source found), and its independent
+# reporters on each of the 7 days before, where at least k (else 0).
+TOP_SOURCES = f"""
 WITH top AS (
-    SELECT source_ip, sum(events) AS events, count(DISTINCT reporter_id) AS reporters,
-           count(DISTINCT (protocol, target_port)) AS port_count
-    FROM incidents_source_day WHERE day = %(day)s
-    GROUP BY source_ip
-    ORDER BY count(DISTINCT reporter_id) DESC, sum(events) DESC, source_ip
+    SELECT s.source_ip, count(DISTINCT t.grp) AS reporters
+    FROM incidents_source_day s {counting_join("s")}
+    WHERE s.day = %(day)s
+    GROUP BY s.source_ip
+    HAVING count(DISTINCT t.grp) >= %(k)s
+    ORDER BY count(DISTINCT t.grp) DESC, sum(s.events) DESC, s.source_ip
     LIMIT %(limit)s
 )
-SELECT host(t.source_ip), t.events, t.reporters, t.port_count, p.ports, b.previous, b.reporter_days
+SELECT host(t.source_ip), p.events, t.reporters, p.port_count, p.ports, b.previous, b.reporter_days
 FROM top t
 CROSS JOIN LATERAL (
-    SELECT count(DISTINCT reporter_id) FILTER (WHERE day = %(previous)s) AS previous,
-           count(DISTINCT (day, reporter_id)) AS reporter_days
-    FROM incidents_source_day s
-    WHERE s.source_ip = t.source_ip AND s.day >= %(week)s AND s.day < %(day)s
+    SELECT coalesce(sum(groups) FILTER (WHERE day = %(previous)s), 0)::bigint AS previous,
+           coalesce(sum(groups), 0)::bigint AS reporter_days
+    FROM (SELECT s.day, count(DISTINCT g.grp) AS groups
+          FROM incidents_source_day s {counting_join("s", "g")}
+          WHERE s.source_ip = t.source_ip AND s.day >= %(week)s AND s.day < %(day)s
+          GROUP BY s.day HAVING count(DISTINCT g.grp) >= %(k)s) d
 ) b
 CROSS JOIN LATERAL (
-    SELECT array_agg(ARRAY[protocol, target_port::text] ORDER BY reporters DESC, events DESC) AS ports
-    FROM (SELECT protocol, target_port, count(DISTINCT reporter_id) AS reporters, sum(events) AS events
-          FROM incidents_source_day s WHERE s.source_ip = t.source_ip AND s.day = %(day)s
-          GROUP BY protocol, target_port ORDER BY 3 DESC, 4 DESC LIMIT 3) q
+    SELECT coalesce(sum(events), 0) AS events, count(*) AS port_count,
+           (array_agg(ARRAY[protocol, target_port::text]
+                      ORDER BY reporters DESC, events DESC, protocol, target_port))[1:3] AS ports
+    FROM (SELECT s.protocol, s.target_port, count(DISTINCT g.grp) AS reporters, sum(s.events) AS events
+          FROM incidents_source_day s {counting_join("s", "g")}
+          WHERE s.source_ip = t.source_ip AND s.day = %(day)s
+          GROUP BY s.protocol, s.target_port HAVING count(DISTINCT g.grp) >= %(k)s) q
 ) p
-ORDER BY t.reporters DESC, t.events DESC, t.source_ip
-"""
+ORDER BY t.reporters DESC, p.events DESC, t.source_ip
+"""  # noqa: S608 (table names, not input)
 
 
 def _trend_params(day: date, limit: int) -> dict:
@@ -108,15 +126,18 @@ def _trend_params(day: date, limit: int) -> dict:
         "previous": day - timedelta(days=1),
         "week": day - timedelta(days=TREND_AVERAGE_DAYS),
         "limit": limit,
+        "k": public_k(),
     }
 
 
 def top_sources(day: date, limit: int = TOP) -> list[TopSource]:
-    """The sources most reporters saw on ``day``, with the trend of their
-    reporters. Reads that day's SourceDay rows (its key starts with the day)."""
+    """The sources most independent reporters saw on ``day`` (at least k),
+    with the trend of their reporters. Reads that day's SourceDay rows (its
+    key starts with the day); labels the known networks among them."""
     with connection.cursor() as cur:
         cur.execute(TOP_SOURCES, _trend_params(day, limit))
         rows = cur.fetchall()
+    known = labels_of([row[0] for row in rows])
     return [
         TopSource(
             source_ip=ip,
@@ -125,14 +146,23 @@ def top_sources(day: date, limit: int = TOP) -> list[TopSource]:
             ports=[port_name(proto, int(port)) for proto, port in ports or []],
             port_count=port_count,
             trend=Trend(reporters, previous, round(reporter_days / TREND_AVERAGE_DAYS, 1)),
+            known=known.get(ip),
         )
         for ip, events, reporters, port_count, ports, previous, reporter_days in rows
     ]
 
 
-TOP_PORTS = """
+# A port's figures of a day as public pages show them: only once at least k
+# independent reporters saw the port that day; below, the day reads as no
+# reports at all, as if nobody watched the port (a port few watch tells who).
+PUBLIC_PORT_DAY = """(
+    SELECT day, protocol, target_port, public_events AS events, sources, reporters, counted_events <> events AS counting
+    FROM incidents_port_day WHERE reporters >= %(k)s
+)"""
+
+TOP_PORTS = f"""
 WITH top AS (
-    SELECT protocol, target_port, events, sources, reporters FROM incidents_port_day WHERE day = %(day)s
+    SELECT protocol, target_port, events, sources, reporters FROM {PUBLIC_PORT_DAY} p WHERE day = %(day)s
     ORDER BY sources DESC, events DESC, protocol, target_port LIMIT %(limit)s
 )
 SELECT t.protocol, t.target_port, t.events, t.sources, t.reporters,
@@ -140,11 +170,11 @@ SELECT t.protocol, t.target_port, t.events, t.sources, t.reporters,
 FROM top t
 CROSS JOIN LATERAL (
     SELECT sum(sources) FILTER (WHERE day = %(previous)s) AS previous, sum(sources) AS week
-    FROM incidents_port_day d
+    FROM {PUBLIC_PORT_DAY} d
     WHERE d.protocol = t.protocol AND d.target_port = t.target_port AND d.day >= %(week)s AND d.day < %(day)s
 ) b
 ORDER BY t.sources DESC, t.events DESC, t.protocol, t.target_port
-"""
+"""  # noqa: S608 (no input in the text)
 
 
 def top_ports(day: date, limit: int = TOP) -> list[TopPort]:
@@ -183,9 +213,10 @@ def anomaly_rule() -> str:
     """The rule in words, for the page; built from the same constants."""
     return (
         f"A port is flagged when, on the day, its distinct sources (at least {ANOMALY_MINIMUM['sources']}) or its "
-        f"distinct reporters (at least {ANOMALY_MINIMUM['reporters']}) reach {ANOMALY_FACTOR} times their median over "
-        f"the previous {ANOMALY_BASELINE_DAYS} days and {ANOMALY_DEVIATIONS} robust deviations (median absolute "
-        "deviation times 1.4826, at least 1) above it. Days without reports count as 0."
+        f"distinct independent reporters (at least {ANOMALY_MINIMUM['reporters']}) reach {ANOMALY_FACTOR} times their "
+        f"median over the previous {ANOMALY_BASELINE_DAYS} days and {ANOMALY_DEVIATIONS} robust deviations (median "
+        "absolute deviation times 1.4826, at least 1) above it. Only reporters who count are counted, and a day on "
+        f"which fewer than {public_k()} independent reporters saw the port counts as 0, as do days without reports."
     )
 
 
@@ -244,17 +275,17 @@ def baseline_days(day: date) -> int:
     return min(ANOMALY_BASELINE_DAYS, (day - first).days)
 
 
-ANOMALY_CANDIDATES = """
+ANOMALY_CANDIDATES = f"""
 SELECT c.protocol, c.target_port, c.events, c.sources, c.reporters,
        array_agg(b.day) FILTER (WHERE b.day IS NOT NULL),
        array_agg(b.sources) FILTER (WHERE b.day IS NOT NULL),
        array_agg(b.reporters) FILTER (WHERE b.day IS NOT NULL)
-FROM incidents_port_day c
-LEFT JOIN incidents_port_day b
+FROM {PUBLIC_PORT_DAY} c
+LEFT JOIN {PUBLIC_PORT_DAY} b
     ON b.protocol = c.protocol AND b.target_port = c.target_port AND b.day >= %(since)s AND b.day < %(day)s
 WHERE c.day = %(day)s AND (c.sources >= %(min_sources)s OR c.reporters >= %(min_reporters)s)
 GROUP BY c.protocol, c.target_port, c.events, c.sources, c.reporters
-"""
+"""  # noqa: S608 (no input in the text)
 
 
 def port_anomalies(day: date) -> list[PortAnomaly]:
@@ -269,6 +300,7 @@ def port_anomalies(day: date) -> list[PortAnomaly]:
         "since": since,
         "min_sources": ANOMALY_MINIMUM["sources"],
         "min_reporters": ANOMALY_MINIMUM["reporters"],
+        "k": public_k(),
     }
     with connection.cursor() as cur:
         cur.execute(ANOMALY_CANDIDATES, params)

@@ -35,6 +35,7 @@ def test_ip_has_the_ip_pages_figures(api, client, reported):
     body = api.get(f"/api/v1/ip/{WORM}/").json()
     html = client.get(reverse("public-ip", args=[WORM])).context["summary"]
     assert (body["ip"], body["days"], body["events"], body["reporters"]) == (WORM, html.days, 3, 3)
+    assert (body["k"], body["shown"], body["note"], body["known"]) == (3, True, None, None)
     assert (html.events, html.reporters) == (3, 3)
     assert body["ports"] == [
         {"protocol": "tcp", "port": 22, "name": "tcp/22", "url": f"{API}/ports/tcp/22/", "events": 3, "reporters": 3}
@@ -44,7 +45,9 @@ def test_ip_has_the_ip_pages_figures(api, client, reported):
     ]
     assert (when(body["first_seen"]), when(body["last_seen"])) == (html.first_seen, html.last_seen)
     assert (body["network"], body["netblock"], body["country"]) == ("LINODE", "45.33.0.0/17", "US")
-    assert [(when(f["sent_at"]), f["organisation"]) for f in body["forwarded"]] == [(sent, "LINODE")]
+    assert [(when(f["sent_at"]), f["organisation"]) for f in body["forwarded"]] == [
+        (sent.replace(minute=0, second=0), "LINODE")
+    ]
     assert (body["subnet"], body["subnet_url"]) == ("45.33.32.0/24", f"{API}/subnets/45.33.32.0/24/")
     assert body["blocklist"] is None
 
@@ -70,7 +73,14 @@ def test_ip_says_where_the_block_list_has_it(api, reported, key_dir):
 
 def test_ip_of_an_unreported_address(api):
     body = api.get("/api/v1/ip/2001:db8::1/").json()
-    assert (body["events"], body["ports"], body["first_seen"], body["network"]) == (0, [], None, None)
+    assert (body["shown"], body["events"], body["ports"], body["first_seen"], body["network"]) == (
+        False,
+        None,
+        [],
+        None,
+        None,
+    )
+    assert body["note"] == "Seen by fewer than 3 independent reporters in the last 30 days."
     assert body["subnet_url"] == f"{API}/subnets/2001:db8::/64/"
 
 
@@ -130,17 +140,23 @@ def test_port_refuses_what_is_not_a_port(api, path):
 def test_subnet_has_the_subnet_pages_addresses(api, client, reported):
     body = api.get("/api/v1/subnets/45.33.32.0/24/").json()
     html = client.get(reverse("public-subnet", args=["45.33.32.0", 24])).context["subnet"]
-    assert (body["network"], body["days"], body["address_count"], body["count"]) == ("45.33.32.0/24", 30, 2, 2)
-    assert (body["events"], body["reporters"]) == (html.events, html.reporters) == (4, 3)
+    assert (body["network"], body["days"], body["address_count"], body["count"]) == ("45.33.32.0/24", 30, 1, 1)
+    assert (body["events"], body["reporters"]) == (html.events, html.reporters) == (3, 3)
     assert [(a["ip"], a["events"], a["reporters"], a["ports"]) for a in body["results"]] == [
         (a.ip, a.events, a.reporters, a.ports) for a in html.addresses
     ]
-    assert [a["ip"] for a in body["results"]] == [NEIGHBOUR, WORM]
-    assert body["results"][1]["url"] == f"{API}/ip/{WORM}/"
-    assert when(body["results"][1]["first_seen"]) == html.addresses[1].first_seen
+    assert [a["ip"] for a in body["results"]] == [WORM]  # NEIGHBOUR: one reporter
+    assert (body["k"], body["known"], body["results"][0]["known"]) == (3, [], None)
+    assert body["results"][0]["url"] == f"{API}/ip/{WORM}/"
+    assert when(body["results"][0]["first_seen"]) == html.addresses[0].first_seen
 
 
-def test_subnet_addresses_are_paginated(api, reported):
+def test_subnet_addresses_are_paginated(api, reported, submit):
+    from tests.incidents.conftest import iptables_line
+
+    noon = datetime.combine(public.last_whole_day(), datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    for user in reported:  # NEIGHBOUR seen by k
+        submit(user, text=iptables_line(noon, src=NEIGHBOUR, dst="198.51.100.200", dpt=3389))
     first = api.get("/api/v1/subnets/45.33.32.0/24/?limit=1").json()
     assert (first["count"], [a["ip"] for a in first["results"]], first["previous"]) == (2, [NEIGHBOUR], None)
     rest = api.get(first["next"]).json()
@@ -178,7 +194,7 @@ def test_no_reporter_and_no_target_in_any_answer(api, reported, key_dir):
         response = api.get(url)
         assert response.status_code == 200, url
         body = response.content.decode()
-        assert "45.33.32." in body or "tcp/" in body, url  # the answer has its figures
+        assert "45.33.32." in body or "tcp/" in body, url  # the answer has its figures (or its key)
         for target in TARGETS:
             assert target not in body, (url, target)
         for user in reported:
@@ -187,6 +203,6 @@ def test_no_reporter_and_no_target_in_any_answer(api, reported, key_dir):
 
 
 def test_ip_is_as_few_queries_as_the_page(api, reported, django_assert_max_num_queries):
-    """The page's five (tests/reports/test_public_views.py): the API adds none."""
-    with django_assert_max_num_queries(5):
+    """The page's six (tests/reports/test_public_views.py): the API adds none."""
+    with django_assert_max_num_queries(6):
         assert api.get(f"/api/v1/ip/{WORM}/").status_code == 200

@@ -21,7 +21,7 @@ def test_top_has_the_top_pages_lists(api, client, reported):
     sources = [(s["source_ip"], s["events"], s["reporters"], s["ports"], s["port_count"]) for s in body["top_sources"]]
     assert sources == [(s.source_ip, s.events, s.reporters, s.ports, s.port_count) for s in front.top_sources]
     worm = body["top_sources"][0]
-    assert (worm["source_ip"], worm["reporters"], worm["ports"]) == (WORM, 3, ["tcp/22"])
+    assert (worm["source_ip"], worm["reporters"], worm["ports"], worm["known"]) == (WORM, 3, ["tcp/22"], None)
     assert worm["url"] == f"http://testserver/api/v1/ip/{WORM}/"
     assert worm["trend"] == {"value": 3, "previous": 0, "average": 0.0, "change": 3, "direction": "new", "ratio": None}
     assert [(p["name"], p["events"], p["sources"], p["reporters"]) for p in body["top_ports"]] == [
@@ -54,8 +54,8 @@ def test_top_has_the_port_anomalies(api):
     day = public.last_whole_day()
     rows = []
     for n in range(1, 16):
-        rows += sweep(day - timedelta(days=n), 80, 2, 2)  # quiet: 2 sources from 2 reporters a day
-    rows += sweep(day, 80, 40, 8)  # the jump
+        rows += sweep(day - timedelta(days=n), 80, 3, 3)  # quiet: 3 sources from 3 reporters a day
+    rows += sweep(day, 80, 45, 10)  # the jump
     store(rows)
     (anomaly,) = api.get(URL).json()["anomalies"]
     (expected,) = public.port_anomalies(day)
@@ -64,12 +64,12 @@ def test_top_has_the_port_anomalies(api):
         "port": 80,
         "name": "tcp/80",
         "url": "http://testserver/api/v1/ports/tcp/80/",
-        "events": 40,
-        "sources": 40,
-        "reporters": 8,
+        "events": 45,
+        "sources": 45,
+        "reporters": 10,
         "baseline_sources": expected.baseline_sources,
         "baseline_reporters": expected.baseline_reporters,
         "flagged_on": ["sources", "reporters"],
         "factor": expected.factor,
     }
-    assert expected.factor == 20.0
+    assert expected.factor == 15.0

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 from tests.incidents.conftest import iptables_line
+from tests.trust_helpers import vouch
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +15,9 @@ URL = "/api/v1/report/"
 
 @pytest.fixture
 def three_reporters(submit, recent):
-    """A, B and C all see WORM on port 22; only A sees LONER; SPLIT hits A on 22 and B on 80."""
-    a, b, c = UserFactory(), UserFactory(), UserFactory()
+    """A, B and C, independent reporters who count, all see WORM on port 22;
+    only A sees LONER; SPLIT hits A on 22 and B on 80."""
+    a, b, c = vouch(UserFactory(), UserFactory(), UserFactory())
     submit(
         a,
         text=iptables_line(recent, src=WORM, dst="198.51.100.1")

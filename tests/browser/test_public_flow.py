@@ -6,6 +6,7 @@ from incidents import port_counts
 from reports import public
 from tests.factories import UserFactory
 from tests.incidents.conftest import iptables_line
+from tests.trust_helpers import vouch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +21,7 @@ def test_visitor_looks_up_an_address_its_network_and_a_port(page, live_server, s
         log = iptables_line(noon + timedelta(minutes=n), src=WORM, dst=TARGET)
         if n == 0:
             log += iptables_line(noon, src=NEIGHBOUR, dst=TARGET, dpt=3389)
-        submit(UserFactory(), text=log)
+        submit(*vouch(UserFactory()), text=log)
     port_counts.refresh()
     base = live_server.url
 
@@ -36,17 +37,22 @@ def test_visitor_looks_up_an_address_its_network_and_a_port(page, live_server, s
 
     page.click("[data-testid=subnet-link]")
     page.wait_for_url(f"{base}/subnet/45.33.32.0/24/")
-    assert page.inner_text("[data-testid=address-count]") == "2"
+    assert page.inner_text("[data-testid=address-count]") == "1"  # NEIGHBOUR: one reporter, not listed
+    assert page.locator(f"tr[data-source='{NEIGHBOUR}']").count() == 0
 
-    page.click(f"tr[data-source='{NEIGHBOUR}'] a")
-    page.wait_for_url(f"{base}/ip/{NEIGHBOUR}/")
-    page.click("[data-testid=ports] a:text('tcp/3389')")
-    page.wait_for_url(f"{base}/port/tcp/3389/")
-    assert page.inner_text("[data-testid=port]") == "tcp/3389"
+    page.click(f"tr[data-source='{WORM}'] a")
+    page.wait_for_url(f"{base}/ip/{WORM}/")
+    page.click("[data-testid=ports] a:text('tcp/22')")
+    page.wait_for_url(f"{base}/port/tcp/22/")
+    assert page.inner_text("[data-testid=port]") == "tcp/22"
     bars = page.locator("[data-testid=events-chart] rect")
     assert bars.count() == 30
     heights = [float(bars.nth(i).get_attribute("height")) for i in range(30)]
     assert heights[-2] > 0 and sum(1 for h in heights if h > 0) == 1  # yesterday's bar, and only it
+
+    page.goto(f"{base}/ip/{NEIGHBOUR}/")
+    assert "Seen by fewer than 3 independent reporters" in page.inner_text("[data-testid=withheld]")
+    assert page.locator("[data-testid=ports]").count() == 0
 
     # The nav's search box, from any page; something it cannot look up is explained.
     page.fill("[data-testid=nav-search]", "not a thing")

@@ -17,6 +17,7 @@ from reports import digests
 from reports.models import AbuseReport, AbuseResponse, DigestSent, NetworkContact
 from tests.factories import UserFactory
 from tests.mailservers import free_port
+from tests.trust_helpers import vouch
 
 WORM = "45.33.32.156"
 LONER = "45.33.32.157"
@@ -156,7 +157,7 @@ def berlin_user(db):
 @pytest.fixture
 def known_data(berlin_user):
     a = berlin_user
-    b, c, d, e = UserFactory(), UserFactory(), UserFactory(), UserFactory()
+    b, c, d, e = vouch(UserFactory(), UserFactory(), UserFactory(), UserFactory())  # others who count
     submission(a, utc(2025, 3, 10, 8), lines=10, accepted=7, duplicate=1, filtered=1, rejected=1)
     submission(a, utc(2025, 3, 10, 22, 30), lines=5, accepted=5)  # 23:30 local: still the 10th
     submission(a, utc(2025, 3, 9, 22, 59), lines=100, accepted=100)  # 23:59 local on the 9th: outside

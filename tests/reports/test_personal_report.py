@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 from tests.incidents.conftest import iptables_line
+from tests.trust_helpers import vouch
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +16,9 @@ SPLIT = "45.33.32.158"
 
 @pytest.fixture
 def three_reporters(submit, recent):
-    """A, B and C all see WORM on port 22; only A sees LONER; SPLIT hits A on
-    22 and B on 80."""
-    a, b, c = UserFactory(), UserFactory(), UserFactory()
+    """A, B and C, independent reporters who count, all see WORM on port 22;
+    only A sees LONER; SPLIT hits A on 22 and B on 80."""
+    a, b, c = vouch(UserFactory(), UserFactory(), UserFactory())
     submit(
         a,
         text=iptables_line(recent, src=WORM, dst="198.51.100.1") * 1
@@ -44,6 +45,30 @@ def test_report_counts_other_reporters_on_the_same_ports(client, three_reporters
     assert (rows[SPLIT].others_same_ports, rows[SPLIT].others_any_port) == (0, 1)
     assert list(rows) == [WORM, LONER, SPLIT]  # ranked by events, then address
     assert response.context["source_count"] == 3
+
+
+def test_others_are_independent_reporters_who_count(client, submit, recent, three_reporters):
+    """Accounts of no standing add nothing to "others", nor do the user's own
+    colleagues on one network; the user still sees every source of theirs."""
+    a, b, c = three_reporters
+    strangers = [UserFactory() for _ in range(4)]  # new accounts: no standing yet
+    for n, stranger in enumerate(strangers):
+        submit(stranger, text=iptables_line(recent, src=LONER, dst=f"203.0.113.{n + 1}"))
+    colleague = UserFactory()
+    vouch(a, colleague, group=a.pk)  # A's network: one independent reporter
+    submit(colleague, text=iptables_line(recent, src=LONER, dst="198.51.100.9"))
+    submit(colleague, text=iptables_line(recent, src=WORM, dst="198.51.100.9", spt=3))
+    vouch(c, group=b.pk)  # B and C: one network
+
+    client.force_login(a)
+    rows = rows_by_source(client.get(reverse("home")))
+    assert (rows[LONER].others_same_ports, rows[LONER].others_any_port, rows[LONER].label) == (0, 0, "seen only by you")
+    assert (rows[WORM].others_same_ports, rows[WORM].others_any_port) == (1, 1)  # B and C as one
+    assert list(rows) == [WORM, LONER, SPLIT]
+
+    client.force_login(strangers[0])  # no standing: still its own report, with others counted as for anyone
+    (row,) = client.get(reverse("home")).context["sources"]
+    assert (row.source_ip, row.others_same_ports) == (LONER, 1)  # A and the colleague: one network
 
 
 def test_widespread_threshold_is_a_setting(client, three_reporters, settings):
