@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from incidents.trust.selectors import counting_join, known_network
+from incidents.trust.selectors import counting_join, known_networks_overlapping
 from portal import outbox
 from portal.models import OutboundMail
 
@@ -294,6 +294,20 @@ def current_listing(network: str) -> dict | None:
     return None
 
 
+def known_for(address: str, network: str):
+    """The known network that keeps ``address`` or its /24 off the list: one
+    containing the address itself, or one that speaks for the /24 (a
+    published list's single address speaks only for itself)."""
+    ip = ipaddress.ip_network(address, strict=False)
+    found = []
+    for known in known_networks_overlapping([network]):
+        inside = ipaddress.ip_network(known.network)
+        single = inside.prefixlen == inside.max_prefixlen
+        if (ip.prefixlen == 32 and ip.subnet_of(inside)) or known.origin != "package" or not single:
+            found.append((-inside.prefixlen, known.is_scanner, known))
+    return min(found, key=lambda f: f[:2])[2] if found else None
+
+
 def _iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -315,8 +329,7 @@ def explain(address: str) -> Explanation:
                 "since it is never a real source on the Internet.",
                 rule=rule,
             )
-    known = known_network(address) if ip.prefixlen == 32 else None
-    known = known or known_network(network, network=True)
+    known = known_for(address, network)
     if known is not None:
         what = "a research scanner" if known.is_scanner else "well-known infrastructure"
         return Explanation(network, "never", f"Never listed: {what} ({known.name}; from {known.source}).", rule=rule)
@@ -367,10 +380,18 @@ def explain(address: str) -> Explanation:
         )
     first, last = window(now.astimezone(UTC).date())
     groups = len(groups_in(network, first, last))
-    if groups < settings.TRUST_MIN_NETWORKS:
+    k = settings.PUBLIC_K_REPORTERS
+    if groups < k:
+        # Below k the count itself would tell a prober whether one reporter watches his source.
         summary = (
-            f"Not listed: {groups} independent reporter{'s' if groups != 1 else ''} saw it from {first} to "
-            f"{last}; listing needs at least {settings.TRUST_MIN_NETWORKS}."
+            f"Not listed: seen by fewer than {k} independent reporters from {first} to {last}; listing needs at "
+            f"least {settings.TRUST_MIN_NETWORKS}."
+        )
+        groups = None
+    elif groups < settings.TRUST_MIN_NETWORKS:
+        summary = (
+            f"Not listed: {groups} independent reporters saw it from {first} to {last}; listing needs at least "
+            f"{settings.TRUST_MIN_NETWORKS}."
         )
     else:
         summary = (

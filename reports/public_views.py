@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from incidents.trust.selectors import public_k
 
-from . import charts, public
+from . import charts, listings, public
 from .blocklist import blocklist_entry
 from .public.keys import NotALookup, canonical_ip, checked_port, history_day, shown_network
 from .public.search import NotUnderstood, parse_query
@@ -90,6 +90,7 @@ def ip_page(request, ip):
             "summary": summary,
             "chart": charts.daily_bars(summary.daily, days=summary.days),
             "blocklist_entry": blocklist_entry(canonical),
+            "explanation": listings.explain(canonical),
         },
     )
 
@@ -101,7 +102,10 @@ def subnet_page(request, network, prefix):
         raise Http404(str(exc)) from None
     if str(parsed.network_address) != network:
         return redirect("public-subnet", str(parsed.network_address), prefix, permanent=True)
-    return render(request, "reports/public/subnet.html", {"subnet": public.subnet_summary(str(parsed))})
+    context = {"subnet": public.subnet_summary(str(parsed))}
+    if parsed.version == 4 and parsed.prefixlen >= 24:
+        context["explanation"] = listings.explain(str(parsed))
+    return render(request, "reports/public/subnet.html", context)
 
 
 def search(request):

@@ -91,8 +91,13 @@ CROSS JOIN LATERAL (
       AND t.grp IS DISTINCT FROM (SELECT grp FROM own)
 ) o
 CROSS JOIN LATERAL (
-    SELECT min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
-    FROM incidents_source_day s WHERE s.source_ip = m.source_ip
+    -- Portal-wide, from reporters who count, to the hour, and only once k saw it (the user
+    -- included): else the user's own, since one other's times would say when that one looked.
+    SELECT CASE WHEN o.any_port + 1 >= %(k)s THEN date_trunc('hour', min(s.first_seen)) ELSE m.first_seen END
+               AS first_seen,
+           CASE WHEN o.any_port + 1 >= %(k)s THEN date_trunc('hour', max(s.last_seen)) ELSE m.last_seen END
+               AS last_seen
+    FROM incidents_source_day s {counting_join("s")} WHERE s.source_ip = m.source_ip
 ) w
 LEFT JOIN LATERAL (
     SELECT nullif(c.organisation, '') AS organisation, nullif(c.country, '') AS country
@@ -122,7 +127,14 @@ def sources_between(user, first: date, end: date, *, limit: int = 50, offset: in
     """The sources that hit ``user`` on the UTC days [first, end), with how
     many other reporters saw each on those days: the report's, and the
     digest's, central number."""
-    params = {"user": user.pk, "since": first, "end": end, "limit": limit, "offset": offset}
+    params = {
+        "user": user.pk,
+        "since": first,
+        "end": end,
+        "limit": limit,
+        "offset": offset,
+        "k": settings.PUBLIC_K_REPORTERS,
+    }
     with connection.cursor() as cur:
         cur.execute(PERSONAL_SOURCES, params)
         return [SourceRow(*row) for row in cur.fetchall()]
@@ -158,6 +170,8 @@ class SourceDetail:
 def source_detail(user, source_ip: str, days: int, *, lines: int = 200) -> SourceDetail:
     from incidents.models import Event
 
+    from .public.lookups import ip_summary
+
     since = window_start(days)
     params = {"user": user.pk, "source": source_ip, "since": since, "chart_since": window_start(30)}
     with connection.cursor() as cur:
@@ -169,31 +183,19 @@ def source_detail(user, source_ip: str, days: int, *, lines: int = 200) -> Sourc
             params,
         )
         my_ports = cur.fetchall()
-        cur.execute(
-            """SELECT day, sum(events), count(DISTINCT reporter_id) FROM incidents_source_day
-               WHERE source_ip = %(source)s AND day >= %(chart_since)s GROUP BY day ORDER BY day""",
-            params,
-        )
-        portal_days = cur.fetchall()
-        cur.execute(
-            """SELECT protocol, target_port, sum(events), count(DISTINCT reporter_id) FROM incidents_source_day
-               WHERE source_ip = %(source)s AND day >= %(since)s
-               GROUP BY protocol, target_port ORDER BY count(DISTINCT reporter_id) DESC, sum(events) DESC""",
-            params,
-        )
-        portal_ports = cur.fetchall()
-        cur.execute(
-            """SELECT min(first_seen), max(last_seen), count(DISTINCT reporter_id)
-               FROM incidents_source_day WHERE source_ip = %(source)s""",
-            params,
-        )
-        first, last, reporters = cur.fetchone()
     my_lines = list(
         Event.objects.filter(reporter=user, source_ip=source_ip, time__gte=window_start_time(days)).order_by("-time")[
             :lines
         ]
     )
-    return SourceDetail(my_ports, my_lines, portal_days, portal_ports, first, last, reporters)
+    # What the portal says of the source is what it says to anyone (reports.public): from
+    # independent reporters, k-anonymous, to the hour. Any account can name any source in
+    # a log of its own, so its report must not become a way to learn what others watch.
+    public = ip_summary(source_ip, days=30)
+    portal_ports = [(p.protocol, p.port, p.events, p.reporters) for p in public.ports]
+    return SourceDetail(
+        my_ports, my_lines, public.daily, portal_ports, public.first_seen, public.last_seen, public.reporters or 0
+    )
 
 
 def port_comparison(user, days: int, limit: int = 25) -> list[tuple]:

@@ -80,6 +80,7 @@ class Known:
     kind: str
     name: str
     source: str
+    origin: str = ""
 
     @property
     def is_scanner(self) -> bool:
@@ -97,10 +98,10 @@ def known_network(address: str, *, network: bool = False) -> Known | None:
         rows = rows.filter(Q(bits__lt=single) | ~Q(origin=KnownNetwork.Origin.PACKAGE))
     row = (
         rows.order_by(F("bits").desc(), Case(When(kind=KnownNetwork.Kind.SCANNER, then=1), default=0))
-        .values_list("network", "kind", "name", "source")
+        .values_list("network", "kind", "name", "source", "origin")
         .first()
     )
-    return Known(str(row[0]), row[1], row[2], row[3]) if row else None
+    return Known(str(row[0]), *row[1:]) if row else None
 
 
 def public_k() -> int:
@@ -114,8 +115,8 @@ def known_networks_overlapping(networks) -> list[Known]:
     if not networks:
         return []
     overlaps = functools.reduce(operator.or_, (Q(network__net_overlaps=n) for n in networks))
-    rows = KnownNetwork.objects.filter(overlaps).values_list("network", "kind", "name", "source")
-    return [Known(str(n), kind, name, source) for n, kind, name, source in rows]
+    rows = KnownNetwork.objects.filter(overlaps).values_list("network", "kind", "name", "source", "origin")
+    return [Known(str(n), *rest) for n, *rest in rows]
 
 
 def counting_fingerprint() -> str:
