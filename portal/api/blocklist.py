@@ -23,12 +23,17 @@ class DocumentEntrySerializer(serializers.Serializer):
     netblock = serializers.IntegerField(help_text="The prefix length.")
     cidr = serializers.CharField()
     attacks = serializers.IntegerField(allow_null=True)
-    targets = serializers.IntegerField(allow_null=True, help_text="Distinct (reporter, target address) pairs.")
-    reporters = serializers.IntegerField(allow_null=True)
+    targets = serializers.IntegerField(
+        allow_null=True, help_text="Each independent reporter's distinct targets per source and day, capped."
+    )
+    reporters = serializers.IntegerField(allow_null=True, help_text="Independent reporters.")
     name = serializers.CharField(allow_blank=True)
     country = serializers.CharField(allow_blank=True)
     abuse = serializers.CharField(allow_blank=True, help_text="The network's abuse desk, where known.")
     reserved = serializers.BooleanField()
+    first_seen = serializers.DateTimeField(allow_null=True, help_text="By independent reporters in the window.")
+    last_seen = serializers.DateTimeField(allow_null=True)
+    explained = serializers.URLField(allow_null=True, help_text="The page that says why it is listed.")
 
 
 class SignedFilesSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from rest_framework.reverse import reverse
 
 from incidents.trust.models import KnownNetwork
 from incidents.trust.selectors import known_networks_overlapping, public_k
-from reports import public
+from reports import listings, public
 from reports.blocklist import blocklist_entry
 from reports.public.keys import NotALookup, canonical_ip, checked_port, shown_network
 from reports.public.labels import label_text
@@ -126,6 +126,22 @@ class BlockListEntrySerializer(serializers.Serializer):
     day = serializers.DateField(help_text="The day of the list.")
 
 
+class ListingSerializer(serializers.Serializer):
+    """A ``reports.listings.Explanation``: why a network is or is not listed."""
+
+    network = serializers.CharField(help_text="The /24 the block list would list.")
+    status = serializers.ChoiceField(choices=["listed", "held", "delisted", "never", "reserved", "not listed"])
+    summary = serializers.CharField(help_text="In words, as the IP page says it.")
+    rank = serializers.IntegerField(allow_null=True)
+    day = serializers.DateField(allow_null=True, help_text="The list's day, when listed.")
+    reporters = serializers.IntegerField(allow_null=True, help_text="Independent reporters; null below k.")
+    weight = serializers.IntegerField(allow_null=True)
+    first_seen = serializers.DateTimeField(allow_null=True, help_text="To the hour.")
+    last_seen = serializers.DateTimeField(allow_null=True, help_text="To the hour.")
+    rule = serializers.CharField(help_text="The block list's rule, in words.")
+    can_appeal = serializers.BooleanField(help_text="Anyone may ask for a review at /blocklist/review/<address>/.")
+
+
 class IpSummarySerializer(serializers.Serializer):
     """An ``IpSummary``, and where the newest block list has the address.
 
@@ -161,6 +177,7 @@ class IpSummarySerializer(serializers.Serializer):
     subnet_url = serializers.SerializerMethodField()
     known = KnownSerializer(allow_null=True, help_text="A research scanner or well-known infrastructure; else null.")
     blocklist = serializers.SerializerMethodField(help_text="Null when the newest list does not hold the address.")
+    listing = serializers.SerializerMethodField(help_text="Why the address's network is or is not on the block list.")
 
     def get_note(self, summary) -> str | None:
         return None if summary.shown else K_NOTE.format(k=summary.k, days=summary.days)
@@ -168,6 +185,10 @@ class IpSummarySerializer(serializers.Serializer):
     def get_subnet_url(self, summary) -> str:
         args = [summary.subnet_address, summary.subnet_prefix]
         return reverse("api:public-subnet", args=args, request=self.context["request"])
+
+    @extend_schema_field(ListingSerializer)
+    def get_listing(self, summary):
+        return ListingSerializer(self.context["listing"]).data
 
     @extend_schema_field(BlockListEntrySerializer(allow_null=True))
     def get_blocklist(self, summary):
@@ -188,7 +209,11 @@ class IpView(PublicView):
         if canonical != ip:
             return HttpResponsePermanentRedirect(reverse("api:public-ip", args=[canonical]))
         summary = public.ip_summary(canonical)
-        context = {**self.get_serializer_context(), "blocklist_entry": blocklist_entry(canonical)}
+        context = {
+            **self.get_serializer_context(),
+            "blocklist_entry": blocklist_entry(canonical),
+            "listing": listings.explain(canonical),
+        }
         return Response(IpSummarySerializer(summary, context=context).data)
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from incidents.models import FilterRule, Submission
 from portal.models import ApiToken, IspServer, OwnedNetwork
 from reports import digests
-from reports.models import AbuseReport, BulkArrangement, BulkReport, NetworkContact
+from reports.models import AbuseReport, BulkArrangement, BulkReport, ListingReview, NetworkContact
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,7 @@ class World:
     token: ApiToken
     report: AbuseReport
     arrangement: BulkArrangement
+    review: ListingReview
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ MATRIX: dict[str, Row] = {
     "blocklist": public(),
     "blocklist-file": public(args=lambda w: {"name": "block.txt"}),
     "blocklist-key": public(),
+    "listing-review": public(args=lambda w: {"address": "45.33.32.156"}),
+    "listing-review-status": capability(lambda w: {"token": w.review.token}, lambda w: {"token": "forged-token"}),
     # --- REST API: 401 without credentials; another user's objects are 404 --------------------------------------
     "api:api-root": api(),
     "api:submission-list": api(),
@@ -285,6 +288,7 @@ def world(db):
         token=ApiToken.issue(owner, MARK)[0],
         report=report,
         arrangement=arrangement,
+        review=ListingReview.objects.create(network="45.33.32.0/24", kind="appeal", requester_email="noc@example.net"),
     )
 
 
