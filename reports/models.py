@@ -179,12 +179,13 @@ def new_download_token() -> str:
 
 
 def least_bulk_threshold() -> int:
-    """No arrangement lists a source fewer independent reporters saw than
-    an individual FightBack mail needs."""
+    """The least an arrangement may ask for: the independent reporters
+    anything that leaves the building needs (a few accounts are easily made)."""
     return settings.TRUST_MIN_NETWORKS
 
 
 def default_bulk_threshold() -> int:
+    """What an individual FightBack mail needs."""
     return max(settings.FIGHTBACK_MIN_REPORTERS, least_bulk_threshold())
 
 

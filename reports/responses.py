@@ -98,27 +98,38 @@ def verify(report: AbuseReport, message) -> Verification:
     return Verification(passed is not None, f"{matched}; {passed or 'not authenticated by our MTA'}")
 
 
+# The property naming the domain each method vouches for (RFC 8601 section 2.7).
+VOUCHING = {"dkim": ("header", "d"), "spf": ("smtp", "mailfrom")}
+
+
 def _authenticated(message, authserv_id: str, domain: str) -> str | None:
-    """ "dkim pass for DOMAIN" (or spf) from the topmost Authentication-Results
-    our MTA wrote (it adds its own on top; one further down is the sender's
-    to write); None without one."""
+    """What passed for ``domain`` ("dkim pass for linode.example") by the
+    topmost Authentication-Results in our MTA's name: it adds its own on
+    top, and one further down is the sender's to write. None if nothing did."""
+    results = _ours(message, authserv_id)
+    for result in results.results if results else ():
+        vouching = VOUCHING.get(result.method.lower())
+        if vouching is None or str(result.result).lower() != "pass":
+            continue
+        for prop in result.properties:
+            passed = str(prop.value).lower().rpartition("@")[2]
+            if (prop.type.lower(), prop.name.lower()) == vouching and _aligned(passed, domain):
+                return f"{result.method.lower()} pass for {passed}"
+    return None
+
+
+def _ours(message, authserv_id: str):
+    """The topmost Authentication-Results in our MTA's name, parsed; None
+    when there is none or it cannot be read."""
     for value in message.get_all("Authentication-Results", []):
         try:
             header = authres.AuthenticationResultsHeader.parse_value(str(value))
         except authres.AuthResError:
-            header = None
-        found = header.authserv_id if header else str(value).split(";", 1)[0].strip().split(" ", 1)[0]
-        if found.lower() != authserv_id:
+            if str(value).split(";", 1)[0].lower().split()[:1] == [authserv_id]:
+                return None  # ours, unreadable: nothing below it counts either
             continue
-        for result in header.results if header else ():
-            wanted = {"dkim": ("header", "d"), "spf": ("smtp", "mailfrom")}.get(result.method.lower())
-            if wanted is None or str(result.result).lower() != "pass":
-                continue
-            for prop in result.properties:
-                passed = str(prop.value).lower().rpartition("@")[2]
-                if (prop.type.lower(), prop.name.lower()) == wanted and _aligned(passed, domain):
-                    return f"{result.method.lower()} pass for {passed}"
-        return None
+        if header.authserv_id.lower() == authserv_id:
+            return header
     return None
 
 
