@@ -8,9 +8,11 @@ from django.db import migrations, models
 
 
 def raise_thresholds(apps, schema_editor):
-    # Arrangements made under the old default of one reporter would go on listing what one account invents.
-    floor = max(settings.FIGHTBACK_MIN_REPORTERS, settings.TRUST_MIN_NETWORKS)
-    apps.get_model("reports", "BulkArrangement").objects.filter(threshold__lt=floor).update(threshold=floor)
+    # Arrangements made under the old default of one reporter would go on listing what one account invents:
+    # those below the floor get today's default, as a new one would.
+    default = max(settings.FIGHTBACK_MIN_REPORTERS, settings.TRUST_MIN_NETWORKS)
+    arrangements = apps.get_model("reports", "BulkArrangement").objects
+    arrangements.filter(threshold__lt=settings.TRUST_MIN_NETWORKS).update(threshold=default)
 
 
 def mark_earlier_responses(apps, schema_editor):

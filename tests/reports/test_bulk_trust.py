@@ -97,13 +97,13 @@ def test_a_row_below_the_floor_still_lists_nothing_below_it(sightings, google, p
     assert "at least 3 independent reporters" in bulk.render_body(arrangement, [], *period)
 
 
-def test_the_migration_raises_earlier_thresholds(google):
-    low = BulkArrangement.objects.create(contact=google)
-    high = BulkArrangement.objects.create(contact=google, threshold=7)
-    BulkArrangement.objects.filter(pk=low.pk).update(threshold=1)
+def test_the_migration_raises_earlier_thresholds_below_the_floor(google, settings):
+    settings.FIGHTBACK_MIN_REPORTERS = 5
+    # Saved without validation, as rows from before the floor were.
+    low, floor, high = (BulkArrangement.objects.create(contact=google, threshold=n) for n in (1, 3, 7))
     migration = importlib.import_module("reports.migrations.0008_fightback_trust")
     migration.raise_thresholds(apps, None)
-    assert dict(BulkArrangement.objects.values_list("pk", "threshold")) == {low.pk: 3, high.pk: 7}
+    assert dict(BulkArrangement.objects.values_list("pk", "threshold")) == {low.pk: 5, floor.pk: 3, high.pk: 7}
 
 
 def test_an_ipv6_summary_carries_no_destination(sightings, period, settings):
