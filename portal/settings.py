@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -316,6 +317,10 @@ IMAP_SSL = env.bool("IMAP_SSL", default=True)
 IMAP_USER = env.str("IMAP_USER", default="")
 IMAP_PASSWORD = env.str("IMAP_PASSWORD", default="")
 IMAP_FOLDER = env.str("IMAP_FOLDER", default="INBOX")
+# The authserv-id our own MTA writes in Authentication-Results. Set, a reply to an abuse report is verified only
+# when the topmost such header shows DKIM or SPF passing for the sender's domain; empty, those headers are
+# ignored, since anyone can write one.
+MAIL_AUTHSERV_ID = env.str("MAIL_AUTHSERV_ID", default="")
 
 # --- Reports ---------------------------------------------------------------------------------------------
 # A source seen by at least this many other reporters on the same ports is "widespread".
@@ -326,6 +331,10 @@ FIGHTBACK_MIN_REPORTERS = env.int("FIGHTBACK_MIN_REPORTERS", default=3)  # disti
 FIGHTBACK_WINDOW_HOURS = 72  # older events are not reported
 FIGHTBACK_QUIET_DAYS = 30  # at most one report per contact and source in this many days
 FIGHTBACK_MASK_OCTETS = env.int("FIGHTBACK_MASK_OCTETS", default=2)  # lower octets of destinations zeroed
+# IPv6 destinations keep only this prefix: a /48 usually names one site, a /32 a provider.
+FIGHTBACK_MASK_IPV6_PREFIX = env.int("FIGHTBACK_MASK_IPV6_PREFIX", default=32)
+if not 0 <= FIGHTBACK_MASK_IPV6_PREFIX <= 32:
+    raise ImproperlyConfigured("FIGHTBACK_MASK_IPV6_PREFIX must be 32 or shorter: a longer prefix names the reporter")
 FIGHTBACK_REPLY_ADDRESS = env.str("FIGHTBACK_REPLY_ADDRESS", default="abuse-replies@localhost")
 FIGHTBACK_PER_RUN = env.int("FIGHTBACK_PER_RUN", default=100)
 

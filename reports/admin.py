@@ -1,5 +1,4 @@
-from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import path
 
@@ -35,23 +34,43 @@ class NetworkContactAdmin(admin.ModelAdmin):
 class AbuseResponseInline(admin.TabularInline):
     model = AbuseResponse
     extra = 0
-    readonly_fields = ["kind", "sender", "subject", "excerpt", "received_at"]
+    fields = ["kind", "verified", "verification", "sender", "subject", "excerpt", "received_at"]
+    readonly_fields = fields
     can_delete = False
 
 
 @admin.register(AbuseReport)
 class AbuseReportAdmin(admin.ModelAdmin):
-    """The forwarding queue (queued), what went out (sent) and what failed;
-    "Preview next run" shows what FightBack would do now, changing nothing."""
+    """The forwarding queue (awaiting approval, queued), what went out (sent)
+    and what failed; "Preview next run" shows what FightBack would do now,
+    changing nothing. Replies show whether they are verified: only a
+    verified one is the desk's answer."""
 
     list_display = ["source_ip", "contact", "state", "outcome", "events", "reporters", "created_at", "sent_at"]
     list_filter = ["state", "outcome"]
     list_editable = ["outcome"]
     search_fields = ["source_ip", "contact__organisation"]
     raw_id_fields = ["contact"]
-    readonly_fields = ["token", "created_at", "sent_to"]
+    readonly_fields = ["token", "created_at", "sent_to", "reviewed_by", "reviewed_at"]
     inlines = [AbuseResponseInline]
     change_list_template = "admin/reports/abusereport/change_list.html"
+    actions = ["approve", "reject"]
+
+    @admin.action(description="Approve the selected first reports: send them", permissions=["change"])
+    def approve(self, request, queryset):
+        approved = fightback.approve(queryset, by=request.user)
+        self.message_user(request, f"Approved {approved} reports; they are being sent.", messages.SUCCESS)
+        self._not_waiting(request, queryset.count() - approved)
+
+    @admin.action(description="Reject the selected first reports: never send them", permissions=["change"])
+    def reject(self, request, queryset):
+        rejected = fightback.reject(queryset, by=request.user)
+        self.message_user(request, f"Rejected {rejected} reports.", messages.SUCCESS)
+        self._not_waiting(request, queryset.count() - rejected)
+
+    def _not_waiting(self, request, skipped):
+        if skipped:
+            self.message_user(request, f"{skipped} were not awaiting approval: left as they are.", messages.WARNING)
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view)
@@ -62,7 +81,7 @@ class AbuseReportAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "FightBack: what the next run would do",
             "decisions": fightback.plan(),
-            "min_reporters": settings.FIGHTBACK_MIN_REPORTERS,
+            "min_reporters": fightback.min_reporters(),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/reports/abusereport/preview.html", context)
@@ -79,7 +98,6 @@ class SuspiciousPortAdmin(admin.ModelAdmin):
 
 from datetime import timedelta  # noqa: E402
 
-from django.contrib import messages  # noqa: E402
 from django.shortcuts import get_object_or_404  # noqa: E402
 from django.utils import timezone  # noqa: E402
 

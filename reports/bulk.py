@@ -10,7 +10,10 @@ and the unique (arrangement, period_start) constraint turns a second
 run, or a run at the same time, into a no-op.
 
 Sources are read from the SourceDay rollups only, never from events. The
-rollups count whole UTC days, which is why periods are whole days.
+rollups count whole UTC days, which is why periods are whole days. As in an
+individual mail, only independent reporters are counted (reporters who
+count, one per independence group, incidents.trust), and sources in known
+networks (infrastructure, research scanners) are never listed.
 
 Formats (``render``): TEXT puts a table in the body; CSV and XARF put a
 summary in the body and the list in an attachment (text/csv, or
@@ -27,6 +30,7 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from incidents.trust.selectors import counting_join, known_network_sql
 from portal import outbox
 from portal.mail_headers import header_addresses, header_text
 from portal.models import OutboundMail
@@ -36,20 +40,22 @@ from .models import AbuseReport, BulkArrangement, BulkReport
 
 CATCH_UP_PERIODS = 60  # a run summarises at most this many overdue periods per arrangement
 
-QUALIFYING = """
+QUALIFYING = f"""
 SELECT host(s.source_ip), min(s.first_seen), max(s.last_seen),
        array_agg(DISTINCT s.protocol || '/' || s.target_port),
-       count(DISTINCT s.reporter_id), sum(s.events)
+       count(DISTINCT t.grp), sum(s.events)
 FROM incidents_source_day s
 JOIN reports_suspiciousport p ON p.protocol = s.protocol AND p.port = s.target_port
+{counting_join("s")}
 WHERE s.day >= %(start_day)s AND s.day < %(end_day)s
   AND (s.source_ip <<= ANY(%(netblocks)s::cidr[])
        OR EXISTS (SELECT 1 FROM reports_networkcontact c
                   WHERE c.netblock >>= s.source_ip AND c.asn = ANY(%(asns)s::bigint[])))
+  AND NOT {known_network_sql("s.source_ip")}
 GROUP BY s.source_ip
-HAVING count(DISTINCT s.reporter_id) >= %(threshold)s
+HAVING count(DISTINCT t.grp) >= %(threshold)s
 ORDER BY s.source_ip
-"""
+"""  # noqa: S608 (table names and our own clauses, no input)
 
 
 # --------------------------------------------------------------------- periods
@@ -106,14 +112,14 @@ def scope(arrangement: BulkArrangement) -> tuple[list[str], list[int]]:
 
 def qualifying_sources(arrangement: BulkArrangement, start: datetime, end: datetime) -> list[Row]:
     """Sources in the arrangement's networks seen on a suspicious port in
-    [start, end) by at least ``threshold`` distinct reporters, by address."""
+    [start, end) by at least ``threshold`` independent reporters, by address."""
     netblocks, asns = scope(arrangement)
     params = {
         "start_day": start.astimezone(UTC).date(),
         "end_day": end.astimezone(UTC).date(),
         "netblocks": netblocks,
         "asns": asns,
-        "threshold": max(arrangement.threshold, 1),
+        "threshold": arrangement.effective_threshold,
     }
     with connection.cursor() as cur:
         cur.execute(QUALIFYING, params)
@@ -196,7 +202,7 @@ def render_body(arrangement: BulkArrangement, rows: list[Row], start: datetime, 
     intro = (
         "Hello,\n\n"
         f"This is the {cadence} summary {settings.SITE_NAME} sends {owner} under your bulk arrangement: the "
-        f"sources in your networks that at least {arrangement.threshold} independent reporters saw trying to "
+        f"sources in your networks that at least {arrangement.effective_threshold} independent reporters saw trying to "
         "connect to ports where such attempts matter (remote shells, file sharing, databases, remote desktops) "
         f"between {start.astimezone(UTC):%Y-%m-%d %H:%M} and {end.astimezone(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
         f"{len(rows)} sources, {events} attempts in all. Each link leads to the live record of the source, "

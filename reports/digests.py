@@ -234,6 +234,7 @@ def build_digest(user, period: Period) -> Digest:
     digest.answers = list(
         AbuseResponse.objects.filter(
             kind__in=answer_kinds,
+            verified=True,  # anyone with the link can write to the reply address
             received_at__gte=period.start,
             received_at__lt=period.end,
             report__source_ip__in=_sources_seen(user, first - timedelta(days=ANSWER_LOOKBACK_DAYS), end),

@@ -5,16 +5,22 @@ The rules, all of which must hold for a source to be reported (DESIGN.md,
 and the checks in ``plan``:
 
 1. it was seen on a suspicious port (SuspiciousPort, kept by admins);
-2. by at least FIGHTBACK_MIN_REPORTERS distinct reporters;
-3. at least one of them opted in to forwarding;
+2. by at least FIGHTBACK_MIN_REPORTERS independent reporters (never fewer
+   than TRUST_MIN_NETWORKS): reporters who count, one per independence
+   group (incidents.trust); what others sent adds nothing, not even attempts;
+3. at least one of those who count opted in to forwarding;
 4. in the last FIGHTBACK_WINDOW_HOURS (older events are not reported), and
    not filtered (filtered events never reach the rollups read here);
-5. nothing was reported to that contact about that source in the last
+5. it is not in a known network (well-known infrastructure, research
+   scanners), whoever claims to have seen it;
+6. nothing was reported to that contact about that source in the last
    FIGHTBACK_QUIET_DAYS days; a contact that asked not to be contacted is not.
 
 ``plan`` says what a run would do without doing it (the admin's dry run);
 ``run`` does it. Each report is created under a database lock on
-(contact, source), so two runs at once still create, and send, one.
+(contact, source), so two runs at once still create, and send, one. The
+first report to a contact waits for an admin (TRUST_REVIEW_FIRST_CONTACT):
+``approve`` sends it the usual way, ``reject`` keeps it from being sent.
 """
 
 import ipaddress
@@ -24,10 +30,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from incidents.models import Event, SourceDay
+from incidents.trust.selectors import counting_join, known_network_sql
 from portal import outbox
 from portal.mail_headers import header_address
 from portal.models import OutboundMail
@@ -37,20 +44,37 @@ from .models import AbuseReport, NetworkContact
 
 LOCK_NAMESPACE = 7003
 
-CANDIDATES = """
-SELECT host(s.source_ip), count(DISTINCT s.reporter_id), sum(s.events),
+# Every figure is over the rows of reporters who count (the inner join on
+# standings, a small table); the known-network test uses known_network_gist.
+CANDIDATES = f"""
+SELECT host(s.source_ip), count(DISTINCT t.grp), sum(s.events),
        array_agg(DISTINCT s.protocol || '/' || s.target_port),
        min(s.first_seen), max(s.last_seen),
        array_agg(DISTINCT s.reporter_id) FILTER (WHERE u.forwarding_opt_in)
 FROM incidents_source_day s
 JOIN reports_suspiciousport p ON p.protocol = s.protocol AND p.port = s.target_port
+{counting_join("s")}
 JOIN portal_user u ON u.id = s.reporter_id
-WHERE s.day >= %(since_day)s AND s.last_seen >= %(since)s
+WHERE s.day >= %(since_day)s AND s.last_seen >= %(since)s AND NOT {known_network_sql("s.source_ip")}
 GROUP BY s.source_ip
-HAVING count(DISTINCT s.reporter_id) >= %(min_reporters)s AND bool_or(u.forwarding_opt_in)
-ORDER BY count(DISTINCT s.reporter_id) DESC, sum(s.events) DESC
+HAVING count(DISTINCT t.grp) >= %(min_reporters)s AND bool_or(u.forwarding_opt_in)
+ORDER BY count(DISTINCT t.grp) DESC, sum(s.events) DESC
 LIMIT %(limit)s
-"""
+"""  # noqa: S608 (table names and our own clauses, no input)
+
+
+def min_reporters() -> int:
+    """Independent reporters a source needs before its network is told."""
+    return max(settings.FIGHTBACK_MIN_REPORTERS, settings.TRUST_MIN_NETWORKS)
+
+
+def counting_reporters(source_ip: str, since) -> models.QuerySet:
+    """The ids of the reporters who count and saw ``source_ip`` since the day ``since``."""
+    return (
+        SourceDay.objects.filter(source_ip=source_ip, day__gte=since, reporter__standing__counts=True)
+        .values_list("reporter_id", flat=True)
+        .distinct()
+    )
 
 
 @dataclass
@@ -64,10 +88,25 @@ class Candidate:
     opted_in: list[int]
 
 
+class Action(models.TextChoices):
+    SEND = "send", "Send"
+    REVIEW = "review", "First mail to this contact: an admin approves it first"
+    AWAITING_APPROVAL = "awaiting approval", "Waiting for an admin's approval"
+    LOOKUP = "lookup", "Look up the contact first"
+    NO_WORKING_ADDRESS = "no working address", "Every abuse address bounced"
+    DO_NOT_CONTACT = "do not contact", "The contact asked not to be contacted"
+    REPORTED_RECENTLY = "reported recently", "Reported to this contact in the quiet period"
+    BULK = "bulk", "Goes in the contact's bulk summary"
+
+
+# What a run creates a report for.
+CREATES = (Action.SEND, Action.REVIEW)
+
+
 @dataclass
 class Decision:
     candidate: Candidate
-    action: str  # "send", "lookup" (contact not known yet), "do not contact", "reported recently", "bulk"
+    action: Action
     contact: NetworkContact | None = None
 
 
@@ -77,7 +116,7 @@ def candidates(now: datetime | None = None, limit: int | None = None) -> list[Ca
     params = {
         "since": since,
         "since_day": since.date(),
-        "min_reporters": settings.FIGHTBACK_MIN_REPORTERS,
+        "min_reporters": min_reporters(),
         "limit": limit or settings.FIGHTBACK_PER_RUN,
     }
     with connection.cursor() as cur:
@@ -85,28 +124,41 @@ def candidates(now: datetime | None = None, limit: int | None = None) -> list[Ca
         return [Candidate(*row) for row in cur.fetchall()]
 
 
-def _reported_recently(contact: NetworkContact, source_ip: str, now: datetime) -> bool:
+def _recent_report(contact: NetworkContact, source_ip: str, now: datetime) -> AbuseReport | None:
+    """The report that holds the quiet period: any but a failed one (a
+    rejected one too, or the next run would ask the admin again)."""
     quiet = now - timedelta(days=settings.FIGHTBACK_QUIET_DAYS)
     return (
         AbuseReport.objects.filter(contact=contact, source_ip=source_ip, created_at__gte=quiet)
         .exclude(state=AbuseReport.State.FAILED)
-        .exists()
+        .order_by("-created_at")
+        .first()
     )
+
+
+def first_contact(contact: NetworkContact) -> bool:
+    """Nothing has gone to this contact yet, in a mail or a bulk summary."""
+    return not AbuseReport.objects.filter(contact=contact, state__in=AbuseReport.CONTACTED).exists()
 
 
 def decide(candidate: Candidate, now: datetime) -> Decision:
     contact = contacts.known_contact(candidate.source_ip)
     if contact is None or not contact.abuse_emails:
-        return Decision(candidate, "lookup", contact)
+        return Decision(candidate, Action.LOOKUP, contact)
     if contact.working_email is None:
-        return Decision(candidate, "no working address", contact)
+        return Decision(candidate, Action.NO_WORKING_ADDRESS, contact)
     if contact.preference == NetworkContact.Preference.DO_NOT_CONTACT:
-        return Decision(candidate, "do not contact", contact)
-    if _reported_recently(contact, candidate.source_ip, now):
-        return Decision(candidate, "reported recently", contact)
+        return Decision(candidate, Action.DO_NOT_CONTACT, contact)
+    recent = _recent_report(contact, candidate.source_ip, now)
+    if recent is not None and recent.state == AbuseReport.State.AWAITING_APPROVAL:
+        return Decision(candidate, Action.AWAITING_APPROVAL, contact)
+    if recent is not None:
+        return Decision(candidate, Action.REPORTED_RECENTLY, contact)
     if contact.preference == NetworkContact.Preference.BULK:
-        return Decision(candidate, "bulk", contact)
-    return Decision(candidate, "send", contact)
+        return Decision(candidate, Action.BULK, contact)
+    if settings.TRUST_REVIEW_FIRST_CONTACT and first_contact(contact):
+        return Decision(candidate, Action.REVIEW, contact)
+    return Decision(candidate, Action.SEND, contact)
 
 
 def plan(now: datetime | None = None) -> list[Decision]:
@@ -116,17 +168,18 @@ def plan(now: datetime | None = None) -> list[Decision]:
 
 
 def run(now: datetime | None = None) -> list[AbuseReport]:
-    """Create the reports this run should send and queue their mail."""
+    """Create the reports this run should send and queue their mail; a
+    first contact's report is created to wait for an admin instead."""
     now = now or timezone.now()
     created = []
     for candidate in candidates(now):
         decision = decide(candidate, now)
-        if decision.action == "lookup":
+        if decision.action == Action.LOOKUP:
             from .tasks import resolve_contact
 
             transaction.on_commit(lambda ip=candidate.source_ip: resolve_contact.delay(ip))
             continue
-        if decision.action != "send":
+        if decision.action not in CREATES:
             continue
         report = _create_once(decision, now)
         if report is not None:
@@ -141,20 +194,49 @@ def _create_once(decision: Decision, now: datetime) -> AbuseReport | None:
         # Serialises runs on this (contact, source): the check below and the
         # insert are one step for the database, whatever runs at once.
         cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, key - 2**31])
-        if _reported_recently(contact, candidate.source_ip, now):
+        if _recent_report(contact, candidate.source_ip, now) is not None:
             return None
+        review = decision.action == Action.REVIEW
         report = AbuseReport.objects.create(
             source_ip=candidate.source_ip,
             contact=contact,
+            state=AbuseReport.State.AWAITING_APPROVAL if review else AbuseReport.State.QUEUED,
             events=candidate.events,
             reporters=candidate.reporters,
             first_event=candidate.first_seen,
             last_event=candidate.last_seen,
         )
-        from .tasks import send_abuse_report
-
-        transaction.on_commit(lambda: send_abuse_report.delay(report.pk))
+        if not review:
+            _send_after_commit(report.pk)
     return report
+
+
+def _send_after_commit(report_id: int) -> None:
+    from .tasks import send_abuse_report
+
+    transaction.on_commit(lambda: send_abuse_report.delay(report_id))
+
+
+def approve(reports: models.QuerySet, *, by) -> int:
+    """An admin approves reports awaiting approval: each is queued and sent
+    through ``send``, as any other. Others are left as they are."""
+    with transaction.atomic():
+        waiting = AbuseReport.objects.filter(pk__in=reports.values("pk"), state=AbuseReport.State.AWAITING_APPROVAL)
+        ids = list(waiting.select_for_update().values_list("pk", flat=True))
+        AbuseReport.objects.filter(pk__in=ids).update(
+            state=AbuseReport.State.QUEUED, reviewed_by=by, reviewed_at=timezone.now()
+        )
+        for pk in ids:
+            _send_after_commit(pk)
+    return len(ids)
+
+
+def reject(reports: models.QuerySet, *, by) -> int:
+    """An admin rejects reports awaiting approval: never sent, and the quiet
+    period holds, so the source is not put to the admin again at once."""
+    return AbuseReport.objects.filter(pk__in=reports.values("pk"), state=AbuseReport.State.AWAITING_APPROVAL).update(
+        state=AbuseReport.State.REJECTED, reviewed_by=by, reviewed_at=timezone.now()
+    )
 
 
 def send_stalled(older_than_minutes: int = 10) -> int:
@@ -166,26 +248,25 @@ def send_stalled(older_than_minutes: int = 10) -> int:
     return sum(send(pk) for pk in stalled.values_list("pk", flat=True))
 
 
+IPV6_LONGEST_MASK = 32  # a /48 is usually one site, so one reporter
+
+
 def mask(address: str, octets: int | None = None) -> str:
     """The destination as the mail shows it: lower octets zeroed (IPv6: all
-    but the /48), so the abuse desk learns the network, not the reporter."""
+    but the first FIGHTBACK_MASK_IPV6_PREFIX bits, at most 32), so the abuse
+    desk learns the network, not the reporter."""
     octets = settings.FIGHTBACK_MASK_OCTETS if octets is None else octets
     ip = ipaddress.ip_address(address)
-    if ip.version == 4:
-        keep = 32 - 8 * octets
-        return str(ipaddress.ip_network(f"{ip}/{keep}", strict=False).network_address)
-    return str(ipaddress.ip_network(f"{ip}/48", strict=False).network_address)
+    keep = 32 - 8 * octets if ip.version == 4 else min(settings.FIGHTBACK_MASK_IPV6_PREFIX, IPV6_LONGEST_MASK)
+    return str(ipaddress.ip_network(f"{ip}/{keep}", strict=False).network_address)
 
 
 def sample_lines(report: AbuseReport, limit: int = 10) -> list[str]:
-    """A few of the reported events, newest first, destinations masked.
-    Read per reporter through the event table's key, never by a scan."""
+    """A few of the reported events of reporters who count, newest first,
+    destinations masked. Read per reporter through the event table's key,
+    never by a scan."""
     since = timezone.now() - timedelta(hours=settings.FIGHTBACK_WINDOW_HOURS)
-    reporters = (
-        SourceDay.objects.filter(source_ip=str(report.source_ip), day__gte=since.date())
-        .values_list("reporter_id", flat=True)
-        .distinct()[:5]
-    )
+    reporters = counting_reporters(str(report.source_ip), since.date())[:5]
     events = []
     for reporter in reporters:
         events += Event.objects.filter(
@@ -194,14 +275,20 @@ def sample_lines(report: AbuseReport, limit: int = 10) -> list[str]:
     events.sort(key=lambda e: e.time, reverse=True)
     lines = []
     for e in events[:limit]:
-        sport = "" if e.source_port is None else f":{e.source_port}"
-        dport = "" if e.target_port is None else f":{e.target_port}"
         flags = f"  flags {e.tcp_flags}" if e.tcp_flags else ""
         lines.append(
             f"{e.time.astimezone(UTC):%Y-%m-%d %H:%M:%S}  {e.protocol}  "
-            f"{report.source_ip}{sport} -> {mask(str(e.target_ip))}{dport}{flags}"
+            f"{_endpoint(str(report.source_ip), e.source_port)} -> {_endpoint(mask(str(e.target_ip)), e.target_port)}"
+            f"{flags}"
         )
     return lines
+
+
+def _endpoint(address: str, port: int | None) -> str:
+    """address:port, an IPv6 address in brackets (RFC 5952) so the port cannot be read as part of it."""
+    if port is None:
+        return address
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 def compose(report: AbuseReport) -> EmailMessage:
@@ -244,9 +331,10 @@ def _ports(report: AbuseReport) -> set[str]:
     since = (report.first_event or timezone.now()).date()
     with connection.cursor() as cur:
         cur.execute(
-            """SELECT DISTINCT s.protocol || '/' || s.target_port FROM incidents_source_day s
+            f"""SELECT DISTINCT s.protocol || '/' || s.target_port FROM incidents_source_day s
                JOIN reports_suspiciousport p ON p.protocol = s.protocol AND p.port = s.target_port
-               WHERE s.source_ip = %s AND s.day >= %s""",
+               {counting_join("s")}
+               WHERE s.source_ip = %s AND s.day >= %s""",  # noqa: S608 (our own clause)
             [str(report.source_ip), since],
         )
         return {row[0] for row in cur.fetchall()}
@@ -279,19 +367,14 @@ def send(report_id: int) -> bool:
 def _notify_reporters(report: AbuseReport) -> None:
     from portal.models import User
 
-    since = (report.first_event or timezone.now()).date()
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT DISTINCT reporter_id FROM incidents_source_day WHERE source_ip = %s AND day >= %s",
-            [str(report.source_ip), since],
-        )
-        ids = [row[0] for row in cur.fetchall()]
+    # Only those the report counted: the notice carries the record's link, and so its reply address.
+    ids = counting_reporters(str(report.source_ip), (report.first_event or timezone.now()).date())
     for user in User.objects.filter(pk__in=ids, forwarding_opt_in=True, is_active=True).order_by("pk"):
         notice = EmailMessage(
             subject=f"We reported {report.source_ip} to its network",
             body=(
-                f"Hello,\n\nA source that hit you, {report.source_ip}, was seen by {report.reporters} reporters "
-                f"on suspicious ports, and you chose to forward such sources. We have sent one report to the "
+                f"Hello,\n\nA source that hit you, {report.source_ip}, was seen by {report.reporters} independent "
+                f"reporters on suspicious ports, and you chose to forward such sources. We have sent one report to the "
                 f"abuse desk of {report.contact.organisation or 'its network'}; your own addresses were masked.\n\n"
                 f"The live record of this source: {settings.SITE_URL}/r/{report.token}/\n\n"
                 f"You can turn forwarding off on your profile: {settings.SITE_URL}/profile/\n"

@@ -2,8 +2,10 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from netfields import CidrAddressField, InetAddressField, NetManager
 
@@ -68,13 +70,24 @@ def new_report_token() -> str:
 
 class AbuseReport(models.Model):
     """One source reported to one network contact (FightBack): what was said,
-    when, and the token of the coded link to the source's live record."""
+    when, and the token of the coded link to the source's live record.
+
+    The first report to a contact waits for an admin (AWAITING_APPROVAL,
+    with TRUST_REVIEW_FIRST_CONTACT): a person reads what the portal is about
+    to tell a network it has never written to. Approved, it is QUEUED and
+    sent as any other; REJECTED, it holds the quiet period like a sent one,
+    so the next run does not ask again."""
 
     class State(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting", "Awaiting approval"
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         IN_BULK = "bulk", "In a bulk summary"
+        REJECTED = "rejected", "Rejected by an admin"
         FAILED = "failed", "Failed"
+
+    # States in which the contact has heard from us: a later report is not its first.
+    CONTACTED = (State.SENT, State.IN_BULK)
 
     source_ip = InetAddressField(store_prefix_length=False)
     contact = models.ForeignKey(NetworkContact, on_delete=models.PROTECT, related_name="reports")
@@ -97,6 +110,10 @@ class AbuseReport(models.Model):
     sent_to = models.EmailField(blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, help_text="Recorded by an admin.")
     outcome_note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When an admin approved or rejected it.")
 
     objects = NetManager()
 
@@ -128,7 +145,11 @@ class SuspiciousPort(models.Model):
 
 class AbuseResponse(models.Model):
     """A message that came back about a report, through the per-report reply
-    address: a delivery failure, an automated acknowledgement, or a person."""
+    address: a delivery failure, an automated acknowledgement, or a person.
+
+    Anyone who has seen the coded link can write to the reply address, so
+    only a ``verified`` message (reports.responses.verify) is the desk's
+    answer: unverified ones are kept and shown as such, never counted."""
 
     class Kind(models.TextChoices):
         BOUNCE = "bounce", "Bounce (delivery failed)"
@@ -138,6 +159,10 @@ class AbuseResponse(models.Model):
     report = models.ForeignKey(AbuseReport, on_delete=models.CASCADE, related_name="responses")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     sender = models.CharField(max_length=254, blank=True)
+    verified = models.BooleanField(
+        default=False, help_text="From the contact's abuse address or domain, and authenticated where our MTA says."
+    )
+    verification = models.CharField(max_length=200, blank=True, help_text="Why it is verified or not.")
     subject = models.CharField(max_length=255, blank=True)
     excerpt = models.TextField(blank=True, help_text="The start of the message's text.")
     received_at = models.DateTimeField(auto_now_add=True)
@@ -151,6 +176,17 @@ class AbuseResponse(models.Model):
 
 def new_download_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def least_bulk_threshold() -> int:
+    """The least an arrangement may ask for: the independent reporters
+    anything that leaves the building needs (a few accounts are easily made)."""
+    return settings.TRUST_MIN_NETWORKS
+
+
+def default_bulk_threshold() -> int:
+    """What an individual FightBack mail needs."""
+    return max(settings.FIGHTBACK_MIN_REPORTERS, least_bulk_threshold())
 
 
 class BulkArrangement(models.Model):
@@ -173,7 +209,9 @@ class BulkArrangement(models.Model):
     recipients = ArrayField(
         models.EmailField(), default=list, blank=True, help_text="Empty: the contact's working abuse address."
     )
-    threshold = models.PositiveIntegerField(default=1, help_text="Least distinct reporters for a source to be listed.")
+    threshold = models.PositiveIntegerField(
+        default=default_bulk_threshold, help_text="Least independent reporters for a source to be listed."
+    )
     netblocks = ArrayField(
         models.CharField(max_length=49), default=list, blank=True, help_text="Networks covered (CIDR)."
     )
@@ -189,6 +227,18 @@ class BulkArrangement(models.Model):
 
     def __str__(self):
         return f"{self.get_cadence_display()} {self.get_format_display()} for {self.contact}"
+
+    def clean(self):
+        if self.threshold is not None and self.threshold < least_bulk_threshold():
+            raise ValidationError(
+                {"threshold": f"At least {least_bulk_threshold()}: fewer independent reporters are easily invented."}
+            )
+
+    @property
+    def effective_threshold(self) -> int:
+        """The threshold in force: a row from before the floor, or a floor
+        raised since, still lists no source below it."""
+        return max(self.threshold, least_bulk_threshold())
 
 
 class BulkReport(models.Model):

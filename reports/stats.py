@@ -4,7 +4,8 @@ Persistence is the time between a source's first and last sighting portal-wide
 (DESIGN.md). Sources that were reported are compared with sources that met
 the reporter threshold but were never reported; the share still active after
 each interval is the curve DESIGN.md describes (most stop within hours, a few
-scan for days)."""
+scan for days). A network has answered only by a verified reply
+(reports.responses.verify): the reply address is known to every notified reporter."""
 
 from dataclasses import dataclass
 
@@ -17,9 +18,11 @@ NETWORKS = """
 SELECT c.id, coalesce(nullif(c.organisation, ''), host(c.netblock), 'AS' || c.asn::text),
        count(DISTINCT r.id) FILTER (WHERE r.state IN ('sent', 'failed')) AS sent,
        count(DISTINCT r.id) FILTER (WHERE EXISTS (
-           SELECT 1 FROM reports_abuseresponse a WHERE a.report_id = r.id AND a.kind <> 'bounce')) AS answered,
+           SELECT 1 FROM reports_abuseresponse a WHERE a.report_id = r.id AND a.kind <> 'bounce' AND a.verified
+       )) AS answered,
        count(DISTINCT r.id) FILTER (WHERE EXISTS (
-           SELECT 1 FROM reports_abuseresponse a WHERE a.report_id = r.id AND a.kind = 'human')) AS by_people,
+           SELECT 1 FROM reports_abuseresponse a WHERE a.report_id = r.id AND a.kind = 'human' AND a.verified
+       )) AS by_people,
        count(DISTINCT r.id) FILTER (WHERE EXISTS (
            SELECT 1 FROM reports_abuseresponse a WHERE a.report_id = r.id AND a.kind = 'bounce')) AS bounced,
        count(DISTINCT r.id) FILTER (WHERE r.outcome IN ('compromised', 'fixed')) AS acted

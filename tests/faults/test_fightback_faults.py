@@ -23,6 +23,7 @@ from reports.tasks import fightback_run
 from tests.factories import UserFactory
 from tests.faults.conftest import all_sent
 from tests.processes import wait_for
+from tests.trust_helpers import vouch
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +32,14 @@ DUE = 2 * len(SOURCES)  # one abuse mail and one opted-in reporter's notice per 
 
 
 def seen_by_three():
-    """Every source seen on tcp/22 by three reporters (the first opted in), within the window."""
+    """Every source seen on tcp/22 by three independent reporters (the first
+    opted in), within the window, in a network mailed before (no first-contact review)."""
     SuspiciousPort.objects.get_or_create(protocol="tcp", port=22)
-    NetworkContact.objects.create(netblock="45.33.0.0/17", organisation="LINODE", abuse_emails=["abuse@linode.example"])
-    reporters = [UserFactory(forwarding_opt_in=i == 0) for i in range(3)]
+    contact = NetworkContact.objects.create(
+        netblock="45.33.0.0/17", organisation="LINODE", abuse_emails=["abuse@linode.example"]
+    )
+    AbuseReport.objects.create(source_ip="45.33.32.9", contact=contact, state=AbuseReport.State.IN_BULK)
+    reporters = vouch(*(UserFactory(forwarding_opt_in=i == 0) for i in range(3)))
     now = timezone.now()
     for source in SOURCES:
         for i, user in enumerate(reporters):

@@ -10,6 +10,7 @@ from reports import bulk, bulk_formats
 from reports.models import AbuseReport, BulkArrangement, BulkReport, NetworkContact, SuspiciousPort
 from reports.selectors import personal_sources
 from tests.factories import UserFactory
+from tests.trust_helpers import vouch
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +28,13 @@ def contact():
 
 @pytest.fixture
 def arrangement(contact):
-    return BulkArrangement.objects.create(contact=contact, netblocks=["45.33.0.0/17"], threshold=2)
+    return BulkArrangement.objects.create(contact=contact, netblocks=["45.33.0.0/17"], threshold=3)
 
 
 @pytest.fixture
 def reporters():
-    return [UserFactory() for _ in range(4)]
+    """Four independent reporters."""
+    return list(vouch(*(UserFactory() for _ in range(4))))
 
 
 @pytest.fixture
@@ -109,27 +111,29 @@ def test_qualifying_sources_by_netblock(arrangement, seen_by):
 
 
 def test_qualifying_sources_by_asn_of_the_learned_contact(contact, seen_by):
-    arrangement = BulkArrangement.objects.create(contact=contact, asns=[64500], threshold=1)
+    arrangement = BulkArrangement.objects.create(contact=contact, asns=[64500])
     NetworkContact.objects.create(
         netblock="203.0.113.0/24", asn=64500, source=NetworkContact.Source.RDAP, abuse_emails=["a@b.example"]
     )
     NetworkContact.objects.create(netblock="198.51.100.0/24", asn=64501, source=NetworkContact.Source.RDAP)
-    seen_by(src="203.0.113.9", count=1)
-    seen_by(src="198.51.100.9", count=1)
-    seen_by(src=SOURCE, count=1)
+    seen_by(src="203.0.113.9")
+    seen_by(src="198.51.100.9")
+    seen_by(src=SOURCE)
     # 64500 by the arrangement; the contact's own ASN (63949) learned for no network yet.
-    assert sources(arrangement) == [("203.0.113.9", 1, 2, ["tcp/22"])]
+    assert sources(arrangement) == [("203.0.113.9", 3, 6, ["tcp/22"])]
     NetworkContact.objects.create(netblock="45.33.0.0/17", asn=63949, source=NetworkContact.Source.RDAP)
-    assert sources(arrangement) == [(SOURCE, 1, 2, ["tcp/22"]), ("203.0.113.9", 1, 2, ["tcp/22"])]  # by address
+    assert sources(arrangement) == [(SOURCE, 3, 6, ["tcp/22"]), ("203.0.113.9", 3, 6, ["tcp/22"])]  # by address
 
 
-def test_threshold_of_distinct_reporters(arrangement, seen_by):
-    seen_by(count=1)
+def test_threshold_of_independent_reporters(arrangement, seen_by, settings):
+    seen_by(count=2)
     assert sources(arrangement) == []
-    seen_by(count=1, port=3389)  # the same reporter on another port: still one
+    seen_by(count=2, port=3389)  # the same reporters on another port: still two
     assert sources(arrangement) == []
-    arrangement.threshold = 1
-    assert sources(arrangement) == [(SOURCE, 1, 4, ["tcp/22", "tcp/3389"])]
+    arrangement.threshold = 2
+    assert sources(arrangement) == []  # below TRUST_MIN_NETWORKS, which holds
+    settings.TRUST_MIN_NETWORKS = 2
+    assert sources(arrangement) == [(SOURCE, 2, 8, ["tcp/22", "tcp/3389"])]
 
 
 # --------------------------------------------------------------------- formats
@@ -240,7 +244,7 @@ def test_sends_once_even_when_run_twice(arrangement, seen_by, settings):
         == (
             "Hello,\n\n"
             "This is the daily summary Incident Portal sends LINODE under your bulk arrangement: the sources in your "
-            "networks that at least 2 independent reporters saw trying to connect to ports where such attempts matter "
+            "networks that at least 3 independent reporters saw trying to connect to ports where such attempts matter "
             "(remote shells, file sharing, databases, remote desktops) between 2024-05-07 00:00 and 2024-05-08 00:00 "
             "UTC.\n\n"
             "1 sources, 6 attempts in all. Each link leads to the live record of the source, including anything "

@@ -173,13 +173,17 @@ def known_data(berlin_user):
     forwarded = AbuseReport.objects.create(
         source_ip=WORM, contact=contact, state="sent", sent_at=utc(2025, 3, 10, 12), events=8, reporters=4
     )
-    for kind, subject in (("human", "Machine cleaned"), ("bounce", "Undeliverable"), ("automated", "Ticket #42")):
-        response = AbuseResponse.objects.create(report=forwarded, kind=kind, subject=subject)
+    answers = (("human", "Machine cleaned"), ("bounce", "Undeliverable"), ("automated", "Ticket #42"))
+    for kind, subject in answers:
+        response = AbuseResponse.objects.create(report=forwarded, kind=kind, subject=subject, verified=True)
         AbuseResponse.objects.filter(pk=response.pk).update(received_at=utc(2025, 3, 10, 15))
+    # Anyone with the reply address: kept, never shown as the network's answer.
+    forged = AbuseResponse.objects.create(report=forwarded, kind="human", subject="Not ours, ignore it")
+    AbuseResponse.objects.filter(pk=forged.pk).update(received_at=utc(2025, 3, 10, 15))
     earlier = AbuseReport.objects.create(
         source_ip=ELSEWHERE, contact=contact, state="sent", sent_at=utc(2025, 3, 9, 12), events=9, reporters=3
     )
-    late = AbuseResponse.objects.create(report=earlier, kind="human", subject="We are on it")
+    late = AbuseResponse.objects.create(report=earlier, kind="human", subject="We are on it", verified=True)
     AbuseResponse.objects.filter(pk=late.pk).update(received_at=utc(2025, 3, 10, 16))
     AbuseReport.objects.create(  # about a source A never saw: not A's business
         source_ip="192.0.2.77", contact=contact, state="sent", sent_at=utc(2025, 3, 10, 13)
@@ -230,6 +234,7 @@ def test_mail_renders_the_content_with_headers(known_data, settings):
     assert f"- {WORM} to ExampleNet, 2025-03-10 13:00" in text
     assert "answer (Human): Machine cleaned" in text
     assert "We are on it" in text
+    assert "Not ours" not in text  # an unverified reply
     assert "- tcp/23: 50 events, 10 before (+40, +400%)" in text
     assert "The full report: https://portal.example/" in text
     [(html, mimetype)] = message.alternatives

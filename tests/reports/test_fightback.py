@@ -11,9 +11,16 @@ from reports import fightback
 from reports.models import AbuseReport, NetworkContact, SuspiciousPort
 from tests.factories import UserFactory
 from tests.incidents.conftest import iptables_line
+from tests.trust_helpers import vouch
 
 pytestmark = pytest.mark.django_db
 SOURCE = "45.33.32.156"
+
+
+@pytest.fixture(autouse=True)
+def _no_first_contact_review(settings):
+    # The rules after an admin's approval of a first contact; that review is test_fightback_review's.
+    settings.TRUST_REVIEW_FIRST_CONTACT = False
 
 
 @pytest.fixture
@@ -25,7 +32,7 @@ def contact():
 
 @pytest.fixture
 def seen_by(submit, recent):
-    """Make ``count`` reporters (the first ``opted`` of them opted in) see SOURCE on ``port``."""
+    """Make ``count`` independent reporters (the first ``opted`` of them opted in) see SOURCE on ``port``."""
 
     def _seen(count=3, opted=1, port=22, when=None, src=SOURCE):
         # Seeded by a data migration, but a transactional test's flush empties it.
@@ -35,7 +42,7 @@ def seen_by(submit, recent):
             user = UserFactory(forwarding_opt_in=i < opted)
             submit(user, text=iptables_line(when or recent, src=src, dst=f"198.51.{100 + i}.{7 + i}", dpt=port))
             users.append(user)
-        return users
+        return vouch(*users)
 
     return _seen
 
@@ -57,9 +64,10 @@ def test_not_on_a_suspicious_port(seen_by, contact):
 
 
 def test_too_few_reporters(seen_by, contact, settings):
-    seen_by(count=2)
+    settings.FIGHTBACK_MIN_REPORTERS = 4
+    seen_by(count=3)
     assert decisions() == {}
-    settings.FIGHTBACK_MIN_REPORTERS = 2
+    settings.FIGHTBACK_MIN_REPORTERS = 3
     assert decisions() == {SOURCE: "send"}
 
 
@@ -102,7 +110,7 @@ def test_unknown_contact_waits_for_a_lookup_and_do_not_contact_is_honoured(seen_
 def test_masking():
     assert fightback.mask("198.51.100.77", 1) == "198.51.100.0"
     assert fightback.mask("198.51.100.77", 2) == "198.51.0.0"
-    assert fightback.mask("2001:db8:1:2::77") == "2001:db8:1::"
+    assert fightback.mask("2001:db8:1:2::77") == "2001:db8::"
 
 
 def test_run_creates_one_report_and_sends_one_plain_polite_mail(seen_by, contact, django_capture_on_commit_callbacks):
