@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0007_blocklist'),
+        ('reports', '0008_fightback_trust'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
