@@ -208,7 +208,7 @@ def blocklist_top20(world, target, context) -> bool:
 def fightback(world, target, context) -> bool:
     from reports import fightback as fb
 
-    return any(d.candidate.source_ip == target for d in fb.plan())
+    return any(d.candidate.source_ip == target and d.action in fb.CREATES for d in fb.plan())
 
 
 def bulk_summary(world, target, context) -> bool:

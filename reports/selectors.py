@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from incidents.trust.selectors import STANDINGS, counting_join
+from incidents.trust.models import KnownNetwork
+from incidents.trust.selectors import KNOWN, STANDINGS, counting_join
 
 WINDOWS = (1, 3, 7, 30)
 
@@ -44,9 +45,16 @@ class SourceRow:
     network_owner: str | None = None  # where known: an admin contact or an RDAP answer
     country: str | None = None
     forwarded_at: datetime | None = None  # last report to the network's abuse desk
+    known: str | None = None  # KnownNetwork.Kind: well-known infrastructure or a research scanner
 
     @property
     def label(self) -> str:
+        # Known networks are never "widespread", whatever the count: the label
+        # would read as a call to act that the portal never makes on them.
+        if self.known == KnownNetwork.Kind.NEVER_LIST:
+            return "well-known infrastructure"
+        if self.known == KnownNetwork.Kind.SCANNER:
+            return "research scanner"
         if self.others_same_ports == 0:
             return "seen only by you"
         if self.others_same_ports < settings.REPORT_WIDESPREAD_REPORTERS:
@@ -81,7 +89,7 @@ WITH own AS (
     LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT host(m.source_ip), m.events, m.ports, m.first_seen, m.last_seen,
-       o.same_ports, o.any_port, w.first_seen, w.last_seen, n.organisation, n.country, f.sent_at
+       o.same_ports, o.any_port, w.first_seen, w.last_seen, n.organisation, n.country, f.sent_at, k.kind
 FROM mine m
 CROSS JOIN LATERAL (
     SELECT count(DISTINCT t.grp) FILTER (WHERE s.target_port = ANY (m.ports)) AS same_ports,
@@ -109,6 +117,10 @@ LEFT JOIN LATERAL (
     SELECT max(r.sent_at) AS sent_at FROM reports_abusereport r
     WHERE r.source_ip = m.source_ip AND r.state IN ('sent', 'bulk')
 ) f ON true
+LEFT JOIN LATERAL (
+    SELECT k.kind FROM {KNOWN} k WHERE k.network >>= m.source_ip
+    ORDER BY masklen(k.network) DESC, k.kind LIMIT 1
+) k ON true
 ORDER BY m.events DESC, m.source_ip
 """  # noqa: S608 (table names, not input)
 

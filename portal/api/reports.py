@@ -59,7 +59,9 @@ class SourceRowSerializer(serializers.Serializer):
     network_owner = serializers.CharField(allow_null=True)
     country = serializers.CharField(allow_null=True)
     forwarded_at = serializers.DateTimeField(allow_null=True, help_text="Last report to the network's abuse desk.")
-    label = serializers.CharField(help_text="seen only by you, seen by a few, or widespread.")
+    label = serializers.CharField(
+        help_text="seen only by you, seen by a few, widespread; or well-known infrastructure, research scanner."
+    )
     low_confidence = serializers.BooleanField(help_text="One event nobody else saw: perhaps a wrong number.")
 
     def get_url(self, row) -> str:

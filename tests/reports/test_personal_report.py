@@ -93,8 +93,8 @@ def test_window_limits_what_is_counted(client, submit, recent):
     assert client.get(reverse("home"), {"days": 999}).context["days"] == 7  # unknown windows fall back
 
 
-def test_first_and_last_seen_are_portal_wide(client, submit, recent):
-    a, b = UserFactory(), UserFactory()
+def test_first_and_last_seen_are_portal_wide_to_the_hour_once_k_saw_it(client, submit, recent):
+    a, b, c = vouch(UserFactory(), UserFactory(), UserFactory())
     submit(a, text=iptables_line(recent, src=WORM))
     submit(
         b,
@@ -103,8 +103,18 @@ def test_first_and_last_seen_are_portal_wide(client, submit, recent):
     )
     client.force_login(a)
     row = rows_by_source(client.get(reverse("home")))[WORM]
+    # Two reporters: the other's times would say when that one looked; the user sees its own.
     assert (row.first_seen, row.last_seen) == (recent, recent)
-    assert (row.portal_first_seen, row.portal_last_seen) == (recent - timedelta(hours=3), recent + timedelta(minutes=5))
+    assert (row.portal_first_seen, row.portal_last_seen) == (recent, recent)
+    submit(c, text=iptables_line(recent, src=WORM))
+    row = rows_by_source(client.get(reverse("home")))[WORM]
+    hour = timedelta(hours=1)
+    first, last = recent - timedelta(hours=3), recent + timedelta(minutes=5)
+    assert (row.portal_first_seen, row.portal_last_seen) == (
+        first.replace(minute=0, second=0),
+        last.replace(minute=0, second=0),
+    )
+    assert row.portal_last_seen <= last < row.portal_last_seen + hour
 
 
 def test_source_page_shows_own_lines_and_no_other_reporters_addresses(client, three_reporters):

@@ -62,3 +62,18 @@ def test_with_k_independent_reporters_the_ports_they_share_show_to_the_hour():
     assert detail.portal_last_seen.minute == 0 and detail.portal_last_seen.hour == 14
     row = report_row(prober)
     assert row.portal_first_seen == datetime.combine(YESTERDAY, time(14), tzinfo=UTC)
+
+
+def test_a_known_network_is_never_widespread(settings):
+    from incidents.trust.models import KnownNetwork
+
+    settings.REPORT_WIDESPREAD_REPORTERS = 2
+    me, *others = (UserFactory() for _ in range(4))
+    vouch(me, *others)
+    for n, user in enumerate([me, *others]):
+        saw(user, 53, minute=n)
+    assert report_row(me).label == "widespread"
+    KnownNetwork.objects.create(network="45.33.32.156/32", kind="never", name="A resolver", source="test")
+    assert report_row(me).label == "well-known infrastructure"
+    KnownNetwork.objects.filter(network="45.33.32.156/32").update(kind="scanner")
+    assert report_row(me).label == "research scanner"
