@@ -92,7 +92,7 @@ class AbuseReport(models.Model):
     source_ip = InetAddressField(store_prefix_length=False)
     contact = models.ForeignKey(NetworkContact, on_delete=models.PROTECT, related_name="reports")
     token = models.CharField(max_length=40, unique=True, default=new_report_token, editable=False)
-    events = models.PositiveIntegerField(default=0, help_text="Events summarised in the report.")
+    events = models.PositiveBigIntegerField(default=0, help_text="Events summarised in the report.")
     reporters = models.PositiveIntegerField(default=0, help_text="Distinct reporters who saw the source.")
     first_event = models.DateTimeField(null=True, blank=True)
     last_event = models.DateTimeField(null=True, blank=True)

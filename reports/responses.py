@@ -11,6 +11,7 @@ answers are counted (reports.stats, reports.digests)."""
 import re
 from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
+from urllib.parse import urlsplit
 
 import authres
 from django.conf import settings
@@ -74,7 +75,7 @@ class Verification:
     reason: str
 
 
-def verify(report: AbuseReport, message) -> Verification:
+def verify(report: AbuseReport, message, *, also: frozenset[str] = frozenset()) -> Verification:
     """Whether ``message`` comes from the report's abuse desk: its one From
     address is one of the contact's abuse addresses or at their domain (not
     a free-mail domain, where anyone has an address); and, where
@@ -90,6 +91,8 @@ def verify(report: AbuseReport, message) -> Verification:
         matched = f"From {sender} is the contact's abuse address"
     elif domain in {e.rpartition("@")[2] for e in addresses} - FREE_MAIL_DOMAINS:
         matched = f"From {sender} is at the contact's domain"
+    elif any(_aligned(domain, d) for d in also - FREE_MAIL_DOMAINS):
+        matched = f"From {sender} is at {domain}, a mail system the report went through"
     else:
         return Verification(False, f"From {sender} is neither the contact's abuse address nor at its domain")
     if not settings.MAIL_AUTHSERV_ID:
@@ -139,9 +142,19 @@ def _aligned(a: str, b: str) -> bool:
     return bool(a) and (a == b or a.endswith("." + b) or b.endswith("." + a))
 
 
+def bounce_domains(report: AbuseReport) -> frozenset[str]:
+    """Where a real bounce comes from: the failed address's mail system, or
+    our own (the domain we send from, the portal's), when it refused the
+    message itself. Anyone else's "bounce" would let any holder of the reply
+    address switch a network's abuse address off."""
+    own = {settings.DEFAULT_FROM_EMAIL.rpartition("@")[2], urlsplit(settings.SITE_URL).hostname or ""}
+    return frozenset(d.lower() for d in {*own, report.sent_to.rpartition("@")[2]} if d)
+
+
 def record(report: AbuseReport, message) -> AbuseResponse:
     kind = classify(message)
-    verification = verify(report, message)
+    bounce = kind == AbuseResponse.Kind.BOUNCE
+    verification = verify(report, message, also=bounce_domains(report) if bounce else frozenset())
     body = message.get_body(preferencelist=("plain", "html"))
     try:
         text = body.get_content() if body is not None else ""
@@ -156,7 +169,7 @@ def record(report: AbuseReport, message) -> AbuseResponse:
         subject=str(message.get("Subject", ""))[:255],
         excerpt=text[:2000],
     )
-    if kind == AbuseResponse.Kind.BOUNCE and report.sent_to:
+    if bounce and report.sent_to and verification.verified:
         contact = report.contact
         if report.sent_to.lower() not in {e.lower() for e in contact.failing_emails}:
             contact.failing_emails = [*contact.failing_emails, report.sent_to]

@@ -314,14 +314,35 @@ RECORD_PORTS = 50
 # but first seen before it straddle the sending, and only "at least one of
 # their events" is known to be after it. Reporters and the last sighting are
 # exact either way.
-RECORD_SINCE = """
+RECORD_SINCE = f"""
 SELECT coalesce(sum(events) FILTER (WHERE first_seen > %(sent)s), 0),
        count(*) FILTER (WHERE first_seen <= %(sent)s),
-       count(DISTINCT reporter_id),
+       count(DISTINCT t.grp),
        max(last_seen)
-FROM incidents_source_day
-WHERE source_ip = %(source)s AND day >= %(sent_day)s AND last_seen > %(sent)s
-"""
+FROM incidents_source_day s {counting_join("s")}
+WHERE s.source_ip = %(source)s AND day >= %(sent_day)s AND last_seen > %(sent)s
+"""  # noqa: S608 (our own clauses)
+
+
+RECORD_DAYS_SQL = f"""
+SELECT day, sum(events), count(DISTINCT t.grp) FROM incidents_source_day s {counting_join("s")}
+WHERE s.source_ip = %(source)s AND day >= %(since)s GROUP BY day ORDER BY day
+"""  # noqa: S608 (our own clauses)
+RECORD_PORTS_SQL = f"""
+SELECT protocol, target_port, sum(events), count(DISTINCT t.grp), count(*) OVER ()
+FROM incidents_source_day s {counting_join("s")} WHERE s.source_ip = %(source)s AND day >= %(since)s
+GROUP BY protocol, target_port
+ORDER BY count(DISTINCT t.grp) DESC, sum(events) DESC, protocol, target_port
+LIMIT %(limit)s
+"""  # noqa: S608 (our own clauses)
+RECORD_TOTALS_SQL = f"""
+SELECT coalesce(sum(events), 0), count(DISTINCT t.grp) FROM incidents_source_day s {counting_join("s")}
+WHERE s.source_ip = %(source)s AND day >= %(since)s
+"""  # noqa: S608 (our own clauses)
+RECORD_SPAN_SQL = f"""
+SELECT min(first_seen), max(last_seen) FROM incidents_source_day s {counting_join("s")}
+WHERE s.source_ip = %(source)s
+"""  # noqa: S608 (our own clauses)
 
 
 def abuse_record(report) -> AbuseRecord:
@@ -330,30 +351,13 @@ def abuse_record(report) -> AbuseRecord:
     source = str(report.source_ip)
     params = {"source": source, "since": window_start(RECORD_DAYS), "limit": RECORD_PORTS}
     with connection.cursor() as cur:
-        cur.execute(
-            """SELECT day, sum(events), count(DISTINCT reporter_id) FROM incidents_source_day
-               WHERE source_ip = %(source)s AND day >= %(since)s GROUP BY day ORDER BY day""",
-            params,
-        )
+        cur.execute(RECORD_DAYS_SQL, params)
         days = cur.fetchall()
-        cur.execute(
-            """SELECT protocol, target_port, sum(events), count(DISTINCT reporter_id), count(*) OVER ()
-               FROM incidents_source_day WHERE source_ip = %(source)s AND day >= %(since)s
-               GROUP BY protocol, target_port
-               ORDER BY count(DISTINCT reporter_id) DESC, sum(events) DESC, protocol, target_port
-               LIMIT %(limit)s""",
-            params,
-        )
+        cur.execute(RECORD_PORTS_SQL, params)
         port_rows = cur.fetchall()
-        cur.execute(
-            """SELECT coalesce(sum(events), 0), count(DISTINCT reporter_id) FROM incidents_source_day
-               WHERE source_ip = %(source)s AND day >= %(since)s""",
-            params,
-        )
+        cur.execute(RECORD_TOTALS_SQL, params)
         events, reporters = cur.fetchone()
-        cur.execute(
-            "SELECT min(first_seen), max(last_seen) FROM incidents_source_day WHERE source_ip = %(source)s", params
-        )
+        cur.execute(RECORD_SPAN_SQL, params)
         first_seen, last_seen = cur.fetchone()
         since = (0, 0, 0, None)
         if report.sent_at is not None:

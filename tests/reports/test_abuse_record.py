@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import UserFactory
+from tests.trust_helpers import vouch
 from tests.incidents.conftest import iptables_line
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def filter_port_for(user, port):
 def scanned(submit, sent):
     """WORM hits A two days before the report and C an hour before it; B
     twice after it; D after it too, but D filters that port out."""
-    a, b, c, d = (UserFactory() for _ in range(4))
+    a, b, c, d = vouch(*(UserFactory() for _ in range(4)))
     filter_port_for(d, 23)
     submit(a, text=iptables_line(sent - timedelta(days=2), src=WORM, dst=TARGETS["a"], dpt=22))
     submit(
@@ -107,8 +108,17 @@ def test_chart_marks_the_days_after_the_report(client, scanned, sent):
     assert 'data-testid="sent-marker"' in page
 
 
+def test_accounts_that_do_not_count_add_nothing_to_the_record(client, submit, sent):
+    (counted,) = vouch(UserFactory())
+    fresh = UserFactory()  # no standing: within probation
+    for user, port in ((counted, 22), (fresh, 23)):
+        submit(user, text=iptables_line(sent + timedelta(hours=1), src=WORM, dpt=port))
+    record = get_record(client, report_for(WORM, sent)).context["record"]
+    assert (record.events, record.reporters, [p[:2] for p in record.ports]) == (1, 1, [("tcp", 22)])
+
+
 def test_a_day_split_by_the_report_gives_a_lower_bound(client, submit, sent):
-    reporter = UserFactory()
+    (reporter,) = vouch(UserFactory())
     submit(
         reporter,
         text=iptables_line(sent - timedelta(hours=1), src=WORM)
@@ -124,7 +134,7 @@ def test_a_day_split_by_the_report_gives_a_lower_bound(client, submit, sent):
 
 
 def test_nothing_since_the_report(client, submit, sent):
-    submit(UserFactory(), text=iptables_line(sent - timedelta(days=1), src=QUIET))
+    submit(vouch(UserFactory())[0], text=iptables_line(sent - timedelta(days=1), src=QUIET))
     response = get_record(client, report_for(QUIET, sent))
     record = response.context["record"]
     assert (record.since_events, record.since_reporters, record.since_last) == (0, 0, None)
@@ -133,7 +143,7 @@ def test_nothing_since_the_report(client, submit, sent):
 
 
 def test_filtered_events_do_not_count(client, submit, sent):
-    kept, filtering = UserFactory(), UserFactory()
+    kept, filtering = vouch(UserFactory(), UserFactory())
     filter_port_for(filtering, 23)
     submit(kept, text=iptables_line(sent - timedelta(days=1), src=WORM, dpt=22))
     submit(filtering, text=iptables_line(sent + timedelta(days=1), src=WORM, dpt=23))

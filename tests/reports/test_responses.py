@@ -43,9 +43,10 @@ def reply(report, *, subject="Re: Security issue", body="Thanks, we have cleaned
     return msg
 
 
-def dsn(report):
+def dsn(report, sender="MAILER-DAEMON@mx.linode.example"):
+    """A delivery failure notice, from the failed address's own mail system by default."""
     msg = EmailMessage()
-    msg["From"] = "Mail Delivery System <MAILER-DAEMON@mx.example>"
+    msg["From"] = f"Mail Delivery System <{sender}>"
     msg["To"] = f"abuse-replies+{report.token}@localhost"
     msg["Subject"] = "Undelivered Mail Returned to Sender"
     msg.set_content("This is the mail system. The message could not be delivered.")
@@ -67,6 +68,23 @@ def test_a_person_answering_is_attached_to_the_report_and_not_answered(report):
     assert "cleaned the machine" in response.excerpt
     assert InboundMail.objects.get().outcome == "response"
     assert mail.outbox == []
+
+
+def test_a_forged_bounce_switches_nothing_off(report, contact):
+    """Anyone with the reply address could otherwise stop all mail to a network."""
+    receive_mail(dsn(report, sender="MAILER-DAEMON@mx.attacker.example").as_bytes())
+    response = report.responses.get()
+    assert (response.kind, response.verified) == ("bounce", False)
+    report.refresh_from_db()
+    contact.refresh_from_db()
+    assert report.state != "failed" and contact.failing_emails == []
+
+
+def test_a_bounce_from_our_own_mail_system_counts(report, contact, settings):
+    settings.DEFAULT_FROM_EMAIL = "portal@portal.example"
+    receive_mail(dsn(report, sender="MAILER-DAEMON@relay.portal.example").as_bytes())
+    contact.refresh_from_db()
+    assert contact.failing_emails == ["abuse@linode.example"]
 
 
 @pytest.mark.parametrize(
