@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from tests.trust_helpers import vouch
 from tests.incidents.conftest import iptables_line
+from tests.trust_helpers import vouch
 
 pytestmark = pytest.mark.django_db
 
