@@ -99,13 +99,14 @@ CROSS JOIN LATERAL (
       AND t.grp IS DISTINCT FROM (SELECT grp FROM own)
 ) o
 CROSS JOIN LATERAL (
-    -- Portal-wide, from reporters who count, to the hour, and only once k saw it (the user
-    -- included): else the user's own, since one other's times would say when that one looked.
+    -- Portal-wide to the hour, and only once k saw it (the user and k-1 independent others):
+    -- else the user's own, since one other's times would say when that one looked. Read from
+    -- the covering index alone; rows of accounts that do not count only add their own times.
     SELECT CASE WHEN o.any_port + 1 >= %(k)s THEN date_trunc('hour', min(s.first_seen)) ELSE m.first_seen END
                AS first_seen,
            CASE WHEN o.any_port + 1 >= %(k)s THEN date_trunc('hour', max(s.last_seen)) ELSE m.last_seen END
                AS last_seen
-    FROM incidents_source_day s {counting_join("s")} WHERE s.source_ip = m.source_ip
+    FROM incidents_source_day s WHERE s.source_ip = m.source_ip
 ) w
 LEFT JOIN LATERAL (
     SELECT nullif(c.organisation, '') AS organisation, nullif(c.country, '') AS country
