@@ -25,13 +25,17 @@ from datetime import UTC, datetime
 
 from .base import ParseContext, parse_iso_time
 
+# Some senders leave the host out ("Nov 22 10:00:01 sshd[42]: ..."); a host
+# never holds "[", so "sshd[42]:" is not taken for one.
+_HOST = r"(?:([^\s\[]*[^\s\[:]) )?"
 _BSD = re.compile(
-    r"(?:<\d{1,3}>)?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d+)? (\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)",
+    r"(?:<\d{1,3}>)?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d+)? "
+    rf"{_HOST}([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)",
     re.ASCII | re.DOTALL,
 )
 _ISO = re.compile(
     r"(?:<\d{1,3}>)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:[.,]\d+)?(Z|[+-]\d\d:?\d\d)? "
-    r"(\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)",
+    rf"{_HOST}([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)",
     re.ASCII | re.DOTALL,
 )
 _FULL = re.compile(

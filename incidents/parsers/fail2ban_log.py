@@ -139,6 +139,8 @@ class Fail2banParser(Parser):
         else:
             parts = _syslog.split(line)
             if parts is None or not parts.program.startswith("fail2ban"):
+                if line.lstrip().startswith("#"):
+                    return Skipped(lineno, "not a traffic record: comment")
                 raise LineError("not a fail2ban log line")
             inner = _FILE.match(parts.message)
             if inner is not None:

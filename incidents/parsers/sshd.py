@@ -61,12 +61,14 @@ _TAG = re.compile(
     re.ASCII,
 )
 
-_ADDR = r"([0-9A-Fa-f:.]+(?:%[\w.-]+)?)"
+# An address, dotted or with colons: never a bare number, which the greedy
+# user parts below would otherwise take the port for.
+_ADDR = r"((?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[\w.-]+)?)"
 _REPEATED = re.compile(r"message repeated (\d+) times: \[ ?(.*?) ?\]$", re.DOTALL)
 # Greedy user parts: a client chooses its user name, and one that reads
 # "x from 198.18.0.1 port 1" must not frame that address; sshd writes the
 # real one last.
-_FAILED = re.compile(rf"Failed \S+ for .* from {_ADDR} port (\d+)(?: ssh2)?(?:: .*)?$", re.DOTALL)
+_FAILED = re.compile(rf"Failed \S+ for .* from {_ADDR}(?: port (\d+))?(?: ssh\d?)?(?:: .*| \[preauth\])?$", re.DOTALL)
 _INVALID = re.compile(rf"(?:Invalid|Illegal) user .* from {_ADDR}(?: port (\d+))?\s*$", re.DOTALL)
 _NOT_ALLOWED = re.compile(rf"User .* from {_ADDR} not allowed because ", re.DOTALL)
 _ROOT_REFUSED = re.compile(rf"ROOT LOGIN REFUSED FROM {_ADDR}(?: port (\d+))?")
@@ -74,7 +76,8 @@ _MAX_TRIES = re.compile(
     rf"maximum authentication attempts exceeded for .* from {_ADDR} port (\d+)(?: ssh2)?(?: \[preauth\])?$", re.DOTALL
 )
 # "<verb> [invalid user X |authenticating user X |user X ]ADDR port N[: reason][ [preauth]]"
-_PEER = re.compile(rf"(?:(invalid|authenticating|) ?user .* )?{_ADDR} port (\d+)(?::.*)?$", re.DOTALL)
+# Older sshd (before 7.x) leaves the port out.
+_PEER = re.compile(rf"(?:(invalid|authenticating|) ?user .* )?{_ADDR}(?: port (\d+))?(?::.*)?$", re.DOTALL)
 _CLOSED = (
     "Connection closed by ",
     "Connection reset by ",
@@ -91,7 +94,8 @@ _PREAUTH_ONLY = (
     "Protocol major versions differ for ",
 )
 _BAD_VERSION = re.compile(rf"Bad protocol version identification .* from {_ADDR}(?: port (\d+))?\s*$", re.DOTALL)
-_PEER_LOOSE = re.compile(rf"{_ADDR}(?: port (\d+))?")
+# OpenSSH 9.8 says "Timeout before authentication for connection from A to B, pid = N".
+_PEER_LOOSE = re.compile(rf"(?:connection from )?{_ADDR}(?: port (\d+))?(?=[ :,]|$)")
 _DROP = re.compile(r"drop connection #\d+ from \[([^\]]+)\]:(\d+) on \[([^\]]+)\]:(\d+) ")
 _WRAPPERS = re.compile(rf"refused connect from \S+ \({_ADDR}\)")
 _PREFIXES = ("error: ", "fatal: ")
@@ -151,10 +155,14 @@ class SshdParser(Parser):
         if parts is None:
             if _syslog.is_journal_marker(line):
                 return Skipped(lineno, "not a traffic record: journal marker")
+            if line.lstrip().startswith("#"):
+                return Skipped(lineno, "not a traffic record: comment")
             raise LineError("not a syslog or journal line")
         if parts.program not in _PROGRAMS:
             return Skipped(lineno, "not a traffic record: not from sshd")
         message, count = parts.message.rstrip(), 1
+        if message.startswith("[ID "):  # Solaris: "[ID 800047 auth.info] Failed password ..."
+            message = message.partition("] ")[2]
         if message.startswith("message repeated "):
             repeated = _REPEATED.match(message)
             if repeated is None:

@@ -148,6 +148,36 @@ def test_attempts_that_never_logged_in_are_events(line, source, sport):
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "sport"),
+    [
+        # OpenSSH before 7.x: no port in these messages
+        ("Nov 22 10:00:09 web1 sshd[9]: Invalid user test from 45.33.3.3", None),
+        ("Nov 22 10:00:09 web1 sshd[9]: Connection closed by 45.33.3.3 [preauth]", None),
+        ("Nov 22 10:00:09 web1 sshd[9]: Received disconnect from 45.33.3.3: 11: Bye Bye [preauth]", None),
+        ("Nov 22 10:00:09 web1 sshd[9]: Illegal user test from 45.33.3.3", None),
+        # protocol 1
+        ("Nov 22 10:00:09 web1 sshd[9]: Failed password for root from 45.33.3.3 port 4010 ssh1", 4010),
+        # OpenSSH 9.8's sshd-session names both ends and no port
+        (
+            "Nov 22 10:00:09 web1 sshd-session[9]: Timeout before authentication for connection from 45.33.3.3 "
+            "to 100.70.4.2, pid = 77",
+            None,
+        ),
+        # Solaris puts a message id first; some senders leave the host out
+        (
+            "Nov 22 10:00:09 web1 sshd[9]: [ID 800047 auth.info] Failed password for root from 45.33.3.3 "
+            "port 4011 ssh2",
+            4011,
+        ),
+        ("Nov 22 10:00:09 sshd[9]: Failed password for root from 45.33.3.3 port 4012 ssh2", 4012),
+    ],
+)
+def test_older_and_other_systems_sshd_lines(line, sport):
+    result = event(line)
+    assert (result.source_ip, result.source_port, result.target_port) == ("45.33.3.3", sport, 22)
+
+
 def test_the_port_in_from_ip_port_is_the_source_not_the_target():
     result = event(FAILED_ROOT.replace("port 51234", "port 22"))
     assert (result.source_port, result.target_port) == (22, 22)
@@ -240,6 +270,7 @@ def test_successful_logins_are_allowed_traffic():
         (SUDO, "not a traffic record: not from sshd"),
         ("-- Boot 0f6a1c2e9d8b4c7aa1b2c3d4e5f60718 --", "not a traffic record: journal marker"),
         ("-- No entries --", "not a traffic record: journal marker"),
+        ("# a comment some tools put in their sample logs", "not a traffic record: comment"),
     ],
 )
 def test_lines_that_are_not_attempts_are_skipped_with_their_kind(line, reason):
