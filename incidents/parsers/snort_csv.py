@@ -49,7 +49,7 @@ _RULE = re.compile(r"\d+:\d+:\d+", re.ASCII)
 # Snort 2 names TCP, UDP and ICMP; Snort 3 (Packet::get_type) also ICMP4,
 # ICMP6, and IP4 / IP6 for packets whose transport it did not decode.
 _PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "ICMP": "icmp", "ICMP4": "icmp", "ICMP6": "icmpv6", "SCTP": "sctp"}
-_NO_TRANSPORT = frozenset({"IP", "IP4", "IP6", "ETH", "ARP", "PDU", "FILE", "USER"})
+_NO_TRANSPORT = frozenset({"IP", "IP4", "IP6", "ETH", "ARP", "NONE"})
 # The field names of both versions (and pfSense's two), for a header row.
 _FIELD_NAMES = frozenset(
     {
@@ -218,6 +218,7 @@ class SnortCsvParser(Parser):
         if stamp is None:
             raise LineError("no Snort time stamp (MM/DD-hh:mm:ss.uuuuuu) in the line")
         month, day, year, hms = _STAMP.fullmatch(fields[stamp]).groups()
+        # ts_print's stamp, as in the fast alerts: read it the same way.
         when = _fast._fast_time(month, day, year, hms, ctx)
 
         endpoints = []

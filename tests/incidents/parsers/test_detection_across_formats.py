@@ -4,6 +4,7 @@ format, and the host and honeypot formats claim no line of another format."""
 
 import pytest
 
+from incidents.forms import SubmissionForm
 from incidents.parsers import PARSERS, cowrie, detect, fail2ban_log, snort_csv, sshd
 from tests.incidents.fuzz.seeds import header, valid_lines
 
@@ -22,3 +23,9 @@ def test_the_new_formats_claim_no_event_line_of_another_format(parser):
     for line in valid_lines(parser.name):
         claimed = [new.name for new in NEW if new.matches(line)]
         assert not claimed, (claimed, line)
+
+
+def test_the_upload_form_offers_every_format():
+    offered = dict(SubmissionForm().fields["format"].choices)
+    for new in NEW:
+        assert offered[new.name] == new.label

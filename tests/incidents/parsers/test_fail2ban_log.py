@@ -60,6 +60,7 @@ def test_time_is_fail2bans_local_time_in_the_submission_zone():
         (STARTED, "not a traffic record: fail2ban status message"),
         (LOGFILE, "not a traffic record: fail2ban status message"),
         (SERVER, "not a traffic record: fail2ban status message"),
+        ("# fail2ban.log kept with a note on top", "not a traffic record: comment"),
         (
             "2026-11-22 10:30:00,000 fail2ban.observer       [812]: NOTICE  [sshd] Increase Ban 45.33.17.9 "
             "(2 # 2:00:00 -> 2026-11-22 12:30:00)",
