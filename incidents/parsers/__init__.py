@@ -1,7 +1,8 @@
 """Log-format parsers: one module per format behind ``base.Parser``.
 
 ``PARSERS`` is the registry, in the order ties are broken when recognising a
-format: specific formats first, the generic CSV last.
+format: specific formats first, the generic CSV last (after Snort's CSV,
+whose optional header row it would also take).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from collections.abc import Iterable
 
 from . import (
     cisco_asa,
+    cowrie,
     dshield,
+    fail2ban_log,
     fortigate,
     generic_csv,
     iptables,
@@ -19,8 +22,10 @@ from . import (
     paloalto,
     pf_filterlog,
     pflog,
+    snort_csv,
     snort_fast,
     sonicwall,
+    sshd,
     suricata_eve,
     windows_firewall,
 )
@@ -34,12 +39,17 @@ PARSERS: list[Parser] = [
     cisco_asa.parser,
     windows_firewall.parser,
     suricata_eve.parser,
+    cowrie.parser,
     snort_fast.parser,
+    snort_csv.parser,
     fortigate.parser,
     paloalto.parser,
     juniper_srx.parser,
     sonicwall.parser,
     mikrotik.parser,
+    # Host logs after the firewalls: a syslog file holding both is read for its firewall lines.
+    sshd.parser,
+    fail2ban_log.parser,
     generic_csv.parser,
 ]
 BY_NAME: dict[str, Parser] = {p.name: p for p in PARSERS}
