@@ -49,8 +49,22 @@ _DENY = frozenset({"deny", "denied", "block", "blocked", "drop", "dropped", "rej
 # Log types whose action is a security verdict on a connection (FortiOS 5.x
 # names the UTM subtype as the type).
 _VERDICT_TYPES = frozenset({"utm", "anomaly", "ips", "attack", "virus", "webfilter", "app-ctrl", "dns", "waf"})
-_BLOCKED = _DENY | {"reset", "reset_client", "reset_server", "drop_session", "clear_session", "drop-session"}
-_PASSED = frozenset({"detected", "pass_session", "pass", "passthrough", "monitored", "allowed", "accept", "exempt"})
+# The DNS filter answers a blocked domain with a redirect to its block portal;
+# a web filter "warning" lets the user go on, antivirus "analytics" passes the
+# file on while the sandbox looks at it.
+_BLOCKED = _DENY | {
+    "reset",
+    "reset_client",
+    "reset_server",
+    "drop_session",
+    "clear_session",
+    "drop-session",
+    "redirect",
+}
+_PASSED = frozenset(
+    {"detected", "pass_session", "pass", "passthrough", "monitored", "monitor", "allowed", "accept", "exempt"}
+    | {"exempted", "warning", "analytics", "tagged", "log-only"}
+)
 # Unnamed ICMP services are logged as "icmp/TYPE/CODE" (or icmp6/...).
 _ICMP_SERVICE = re.compile(r"^icmp6?/(\d+)/(\d+)$")
 

@@ -244,6 +244,16 @@ def test_dos_anomaly_cleared_and_url_blocked_are_events():
     assert parse_one(parser, passed, ctx()) == Skipped(1, "allowed traffic: webfilter passthrough")
 
 
+@pytest.mark.parametrize(
+    ("subtype", "action", "blocked"),
+    [("dns", "redirect", True), ("dns", "pass", False), ("virus", "analytics", False), ("webfilter", "warning", False)],
+)
+def test_other_utm_verdicts(subtype, action, blocked):
+    line = URL_BLOCKED.replace('subtype="webfilter"', f'subtype="{subtype}"').replace("blocked", action)
+    result = parse_one(parser, line, ctx())
+    assert type(result) is (ParsedEvent if blocked else Skipped)
+
+
 def test_event_logs_are_not_traffic_records():
     assert parse_one(parser, EVENT, ctx()) == Skipped(1, "not a traffic record: event log")
 
