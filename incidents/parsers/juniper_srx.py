@@ -53,6 +53,7 @@ _TAG = re.compile(
 # The security processes, as the header names them: "RT_FLOW:" in plain
 # text, "RT_FLOW -" (no process id) in RFC 5424.
 _MATCH = re.compile(r"\bRT_(?:FLOW|IDS|IDP|UTM|SECINTEL|AAMW)(?::|\s+-\s)")
+_JUNOS_EVENT = re.compile(r"\w\[\d+\]: [A-Z][A-Z0-9]*_[A-Z0-9_]+: ")
 _SECURITY_PROCESS = re.compile(r"\b(RT_[A-Z_]+)(?::|\s+-)\s+([A-Z][A-Z0-9_]*)?")
 _ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?")
 _BSD = re.compile(
@@ -134,9 +135,14 @@ class JuniperSrxParser(Parser):
     label = "Juniper SRX (session, screen, IDP and UTM logs)"
 
     def matches(self, line: str) -> bool:
+        # Junos system messages count too, so that a log where they outnumber
+        # the security ones is still recognised: structured ones by Juniper's
+        # enterprise number, plain ones by their "process[pid]: TAG_NAME:".
+        if "[junos@2636" in line:
+            return True
         found = _TAG.search(line)
         if found is None:
-            return False
+            return _JUNOS_EVENT.search(line) is not None
         # Tags that other vendors could write (AV_, IDP_) count only after a
         # Junos security process name.
         return found.group(1).startswith(("RT_", "APPTRACK_")) or _MATCH.search(line) is not None

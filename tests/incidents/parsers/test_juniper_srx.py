@@ -594,6 +594,7 @@ def test_matches_security_messages_only():
     )
     assert all(parser.matches(line) for line in (URL_BLOCKED, SECINTEL_BLOCK))
     assert not parser.matches("Nov 22 10:00:01 srx-edge sshd[4242]: Accepted password for admin")
+    assert not parser.matches("Nov 22 10:00:01 host CRON[4242]: (root) CMD (run-parts /etc/cron.hourly)")
     # Tags other vendors could write count only after a Junos security process.
     assert not parser.matches('date=2026-11-22 time=10:00:01 type="utm" subtype="virus" msg="AV_ENGINE_UPDATE"')
 
@@ -607,6 +608,13 @@ def test_matches_security_messages_only():
         [SCREEN_PORT_SCAN, SCREEN_ICMP_SWEEP, SCREEN_TEARDROP, SCREEN_NO_ACTION],
         [SCREEN_SYN_FLOOD, SCREEN_SPOOFING, SCREEN_UDP_FLOOD, SCREEN_SESSION_LIMIT],
         [IDP_SD, IDP_PLAIN, URL_BLOCKED],
+        # System messages outnumbering the security ones.
+        [
+            "Nov 22 10:00:01 srx-edge mgd[5150]: UI_COMMIT: User 'admin' requested 'commit' operation",
+            "Nov 22 10:00:02 srx-edge mgd[5150]: UI_COMMIT_COMPLETED: commit complete",
+            SD.format(stamp="2026-11-22T10:00:03Z", process="sshd", tag="SSHD_LOGIN_FAILED", params='username="x"'),
+            PLAIN_DENY_UDP,
+        ],
     ],
 )
 def test_detect_picks_juniper_srx(sample):
