@@ -108,12 +108,13 @@ _PLAIN_UTM_FLOW = re.compile(r"(?P<src>[0-9A-Fa-f.:]+)\((?P<sport>\d+)\)->(?P<ds
 _PORTED = frozenset({"tcp", "udp", "sctp"})
 # Screen families that carry no port in plain text, and the protocol each implies.
 _SCREEN_PROTOCOL = {"TCP": "tcp", "UDP": "udp", "ICMP": "icmp"}
-_SCREEN_ALARM_ONLY = frozenset({"alarm-without-drop", "alarm", "alarm-only", "no-drop"})
-# IDP, security intelligence and anti-malware actions, upper-cased.
-_BLOCKING = ("DROP", "CLOSE", "BLOCK", "RESET", "REJECT", "DENY", "SINKHOLE", "QUARANTINE")
+_SCREEN_ALARM_ONLY = frozenset({"alarm-without-drop", "alarm"})
+# IDP, security intelligence and anti-malware actions, upper-cased; any
+# other is rejected by name rather than guessed.
+_BLOCKING = ("DROP", "CLOSE", "BLOCK", "RESET", "REJECT", "DENY", "SINKHOLE")
 _PASSING = frozenset(
     {"NONE", "NO-ACTION", "NO_ACTION", "IGNORE", "IGNORE-CONNECTION", "IGNORE_CONNECTION", "DIFFSERV"}
-    | {"MARK-DIFFSERV", "MARK_DIFFSERV", "PERMIT", "ALLOW", "LOG", "RECOMMENDED"}
+    | {"MARK-DIFFSERV", "MARK_DIFFSERV", "PERMIT", "ALLOW"}
 )
 # Session-level verdicts read like the IDP ones; the rest of RT_IDP reports
 # state (AppDDoS thresholds), not a connection.
