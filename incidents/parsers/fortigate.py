@@ -1,10 +1,24 @@
-"""FortiGate (FortiOS) traffic logs in key=value form, as sent by syslog or
+"""FortiGate (FortiOS) logs in key=value form, as sent by syslog or
 downloaded from the GUI.
 
 Field names and the meaning of ``action`` follow the FortiOS Log Message
-Reference: in a traffic log ``deny`` means blocked by policy, while every
-other action (accept, close, timeout, client-rst, ...) describes how an allowed
-session ended. UTM, event and other log types are skipped.
+Reference. In a traffic log ``deny`` means blocked by policy, while every
+other action (accept, close, timeout, client-rst, ...) describes how an
+allowed session ended. IPS and anomaly logs (LOGID_ATTCK_SIGNATURE_*,
+LOGID_ATTCK_ANOMALY_*) say "dropped", "reset", "reset_client",
+"reset_server", "drop_session" or "clear_session" for blocked attacks and
+"detected" or "pass_session" for ones let through; the other UTM logs (web
+filter, antivirus, application control, DNS filter) say "blocked" or
+"passthrough". Event logs are not about a connection.
+
+The time is ``date`` and ``time``, read with the ``tz`` offset when the line
+has one and in the submission's zone otherwise: the reference lists them as
+the log's date and time, in the FortiGate's configured zone, in every
+release. ``eventtime`` is an epoch whose unit changed between releases
+(seconds in 6.0, nanoseconds from 6.2, milli- and microseconds after
+re-export), so it is read only when a line has no date and time, or for the
+repeated hour of a clock change, which a local time without ``tz`` cannot
+place.
 """
 
 from __future__ import annotations
@@ -32,6 +46,25 @@ _MATCH = re.compile(r'(?:^|[\s>])logid="?\d{10}"?\s')
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d\d)$")
 # "blocked"/"dropped"/"reject" come from FortiOS variants and third-party exports.
 _DENY = frozenset({"deny", "denied", "block", "blocked", "drop", "dropped", "reject", "rejected"})
+# Log types whose action is a security verdict on a connection (FortiOS 5.x
+# names the UTM subtype as the type).
+_VERDICT_TYPES = frozenset({"utm", "anomaly", "ips", "attack", "virus", "webfilter", "app-ctrl", "dns", "waf"})
+# The DNS filter answers a blocked domain with a redirect to its block portal;
+# a web filter "warning" lets the user go on, antivirus "analytics" passes the
+# file on while the sandbox looks at it.
+_BLOCKED = _DENY | {
+    "reset",
+    "reset_client",
+    "reset_server",
+    "drop_session",
+    "clear_session",
+    "drop-session",
+    "redirect",
+}
+_PASSED = frozenset(
+    {"detected", "pass_session", "pass", "passthrough", "monitored", "monitor", "allowed", "accept", "exempt"}
+    | {"exempted", "warning", "analytics", "tagged", "log-only"}
+)
 # Unnamed ICMP services are logged as "icmp/TYPE/CODE" (or icmp6/...).
 _ICMP_SERVICE = re.compile(r"^icmp6?/(\d+)/(\d+)$")
 
@@ -62,17 +95,30 @@ def _epoch(text: str) -> datetime:
 
 
 def _time(kv: dict[str, str], ctx: ParseContext) -> datetime:
-    eventtime = _value(kv, "eventtime")
-    if eventtime and eventtime.isdigit():
-        return _epoch(eventtime)
     date, time = _value(kv, "date"), _value(kv, "time")
+    eventtime = _value(kv, "eventtime")
     if not date or not time:
-        raise LineError("no eventtime= or date= and time= fields")
-    offset = ""
+        if eventtime and eventtime.isdigit():
+            return _epoch(eventtime)
+        raise LineError("no date= and time= (or eventtime=) fields")
     m = _OFFSET.match(_value(kv, "tz") or "")
     if m:  # zone names such as "CEST" are ambiguous; those fall back to the submission's zone
-        offset = f"{m[1]}{int(m[2]):02d}:{m[3]}"
-    return parse_iso_time(f"{date}T{time}{offset}", ctx)
+        return parse_iso_time(f"{date}T{time}{m[1]}{int(m[2]):02d}:{m[3]}", ctx)
+    stamp = f"{date}T{time}"
+    try:
+        return parse_iso_time(stamp, ctx)
+    except LineError:
+        if not (eventtime and eventtime.isdigit() and _readable(stamp)):
+            raise
+        return _epoch(eventtime)  # a real wall-clock time the zone cannot place (clock change)
+
+
+def _readable(stamp: str) -> bool:
+    try:
+        datetime.fromisoformat(stamp)
+    except ValueError:
+        return False
+    return True
 
 
 def _icmp_number(text: str | None, what: str) -> int | None:
@@ -89,7 +135,7 @@ def _icmp_number(text: str | None, what: str) -> int | None:
 
 class FortiGateParser(Parser):
     name = "fortigate"
-    label = "FortiGate traffic log (key=value)"
+    label = "FortiGate traffic and security logs (key=value)"
 
     def matches(self, line: str) -> bool:
         return " type=" in line and _MATCH.search(line) is not None
@@ -99,16 +145,24 @@ class FortiGateParser(Parser):
         kind = _value(kv, "type")
         if kind is None:
             raise LineError("no type= field; not a FortiGate log line")
-        if kind != "traffic":
-            return Skipped(lineno, f"not a traffic log (type={kind})")
         action = _value(kv, "action")
-        if action is None:
-            raise LineError("traffic log without an action= field")
-        if action.lower() not in _DENY:
-            return Skipped(lineno, "allowed traffic")
+        if kind == "traffic":
+            if action is None:
+                raise LineError("traffic log without an action= field")
+            if action.lower() not in _DENY:
+                return Skipped(lineno, "allowed traffic")
+        elif kind in _VERDICT_TYPES:
+            subtype = _value(kv, "subtype") or kind
+            verdict = (action or "").lower()
+            if verdict in _PASSED:
+                return Skipped(lineno, f"allowed traffic: {subtype} {verdict}")
+            if verdict not in _BLOCKED:
+                raise LineError(f"{subtype} log with unknown action {action!r}")
+        else:
+            return Skipped(lineno, f"not a traffic record: {kind} log")
         src, dst, proto = _value(kv, "srcip"), _value(kv, "dstip"), _value(kv, "proto")
         if src is None or dst is None or proto is None:
-            raise LineError("traffic log lacks srcip=, dstip= or proto=")
+            raise LineError(f"{kind} log lacks srcip=, dstip= or proto=")
         proto = protocol_name(proto)
         if proto in ("icmp", "icmpv6"):
             sport = _icmp_number(_value(kv, "icmptype"), "ICMP type")
