@@ -75,9 +75,15 @@ _NOT_AN_ADDRESS = re.compile(r"[g-zG-Z_]")
 
 
 def _addr(text: str, role: str) -> str:
-    # With the "names" command the ASA logs a configured name instead of the address.
     if _NOT_AN_ADDRESS.search(text):
-        raise LineError(f"the firewall logged the name {text!r} instead of the {role} address")
+        # Interface names may hold a colon ("v1:outside:10.8.1.9"), and the
+        # patterns split "interface:address" at the first one, so what is left
+        # of the name goes first. Only lines with letters beyond hex pay for it.
+        while ":" in text and _NOT_AN_ADDRESS.search(text):
+            text = text.split(":", 1)[1]
+        # With the "names" command the ASA logs a configured name instead of the address.
+        if _NOT_AN_ADDRESS.search(text):
+            raise LineError(f"the firewall logged the name {text!r} instead of the {role} address")
     return check_ip(text)
 
 

@@ -414,3 +414,46 @@ def test_detect_picks_cisco_asa_for_a_mixed_asa_log():
 )
 def test_matches_ignores_other_formats(line):
     assert not parser.matches(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Interface names with a colon (a context or VRF prefix such as "v1:outside"), hand-written from 106023.
+        "Nov 22 2026 10:00:01: %ASA-4-106023: Deny tcp src v1:outside:45.33.8.9/54864 dst v1:inside:100.70.1.5/22 "
+        'by access-group "outside_in" [0x0, 0x0]',
+        "Nov 22 2026 10:00:01: %ASA-3-710003: TCP access denied by ACL from 45.33.8.9/54864 "
+        "to v1:outside:100.70.1.5/22",
+        "Nov 22 2026 10:00:01: %ASA-6-106100: access-list outside_in denied tcp v1:outside/45.33.8.9(54864) -> "
+        "v1:inside/100.70.1.5(22) hit-cnt 1 first hit [0x0, 0x0]",
+    ],
+)
+def test_an_interface_name_with_a_colon_is_split_from_the_address(line):
+    result = parse_one(parser, line, ctx())
+    assert (result.source_ip, result.source_port, result.target_ip, result.target_port) == (
+        "45.33.8.9",
+        54864,
+        "100.70.1.5",
+        22,
+    )
+
+
+def test_an_interface_name_with_a_colon_before_an_ipv6_address():
+    result = parse_one(
+        parser,
+        "Nov 22 2026 10:00:01: %ASA-4-106023: Deny udp src v1:outside:2a0c:9a40:1::5/5353 "
+        'dst v1:inside:fd70::7/5353 by access-group "outside_in" [0x0, 0x0]',
+        ctx(),
+    )
+    assert (result.source_ip, result.target_ip, result.target_port) == ("2a0c:9a40:1::5", "fd70::7", 5353)
+
+
+def test_a_name_after_an_interface_with_a_colon_is_still_reported_as_a_name():
+    result = parse_one(
+        parser,
+        "Nov 22 2026 10:00:01: %ASA-4-106023: Deny tcp src v1:outside:45.33.8.9/54864 dst v1:inside:mail-gw/25 "
+        'by access-group "outside_in" [0x0, 0x0]',
+        ctx(),
+    )
+    assert isinstance(result, Rejection)
+    assert result.reason == "the firewall logged the name 'mail-gw' instead of the target address"
