@@ -292,8 +292,8 @@ def test_313001_has_no_target_address_and_is_skipped_with_a_reason():
     assert "no target address" in result.reason
 
 
-def test_other_message_ids_are_not_deny_messages():
-    assert parse_one(parser, FTD_302013, ctx()) == Skipped(1, "not a deny message")
+def test_a_built_connection_is_allowed_traffic():
+    assert parse_one(parser, FTD_302013, ctx()) == Skipped(1, "allowed traffic: connection built")
 
 
 def test_pix_and_ftd_tags_and_a_class_name_in_the_tag_are_understood():
@@ -457,3 +457,321 @@ def test_a_name_after_an_interface_with_a_colon_is_still_reported_as_a_name():
     )
     assert isinstance(result, Rejection)
     assert result.reason == "the firewall logged the name 'mail-gw' instead of the target address"
+
+
+STAMP = "Nov 20 2026 15:10:46 fw01 : "
+
+# Each body is written by hand from the message format in the ASA guide, quoted
+# above it with the placeholders the guide uses.
+DENY_MESSAGES = [
+    # %ASA-2-106002: protocol Connection denied by outbound list acl_ID src inside_address dest outside_address
+    (
+        "%ASA-2-106002: udp Connection denied by outbound list inside_out src 100.70.4.4 dest 45.33.9.9",
+        ("udp", "100.70.4.4", None, "45.33.9.9", None),
+    ),
+    # %ASA-3-106011: Deny inbound (No xlate) string
+    (
+        "%ASA-3-106011: Deny inbound (No xlate) udp src outside:185.220.7.1/5060 dst outside:100.70.0.1/5060",
+        ("udp", "185.220.7.1", 5060, "100.70.0.1", 5060),
+    ),
+    # %ASA-6-106012: Deny IP from IP_address to IP_address, IP options hex.
+    (
+        '%ASA-6-106012: Deny IP from 45.33.1.165 to 100.70.183.38, IP options: "Router Alert"',
+        ("ip", "45.33.1.165", None, "100.70.183.38", None),
+    ),
+    (
+        "%ASA-6-106012: Deny IP from 45.33.1.165 to 100.70.183.38, IP options 0x14.",
+        ("ip", "45.33.1.165", None, "100.70.183.38", None),
+    ),
+    # %ASA-2-106013: Dropping echo request from IP_address to PAT address IP_address
+    (
+        "%ASA-2-106013: Dropping echo request from 89.248.1.2 to PAT address 100.70.0.9",
+        ("icmp", "89.248.1.2", 8, "100.70.0.9", 0),
+    ),
+    # %ASA-2-106016: Deny IP spoof from (IP_address) to IP_address on interface interface_name.
+    (
+        "%ASA-2-106016: Deny IP spoof from (100.70.9.9) to 100.70.1.20 on interface outside",
+        ("ip", "100.70.9.9", None, "100.70.1.20", None),
+    ),
+    # %ASA-2-106017: Deny IP due to Land Attack from IP_address to IP_address
+    (
+        "%ASA-2-106017: Deny IP due to Land Attack from 100.70.2.71 to 100.70.2.71",
+        ("ip", "100.70.2.71", None, "100.70.2.71", None),
+    ),
+    # %ASA-2-106018: ICMP packet type ICMP_type denied by outbound list acl_ID src inside_address dest outside_address
+    (
+        "%ASA-2-106018: ICMP packet type 8 denied by outbound list inside_out src 100.70.4.4 dest 45.33.9.9",
+        ("icmp", "100.70.4.4", 8, "45.33.9.9", None),
+    ),
+    (
+        "%ASA-2-106018: ICMP packet type echo-reply denied by outbound list inside_out src 100.70.4.4 dest 45.33.9.9",
+        ("icmp", "100.70.4.4", 0, "45.33.9.9", None),
+    ),
+    # %ASA-2-106020: Deny IP teardrop fragment (size = number, offset = number) from IP_address to IP_address
+    (
+        "%ASA-2-106020: Deny IP teardrop fragment (size = 36, offset = 0) from 185.220.3.3 to 100.70.3.3",
+        ("ip", "185.220.3.3", None, "100.70.3.3", None),
+    ),
+    # %ASA-1-106022: Deny protocol connection spoof from source_address to dest_address on interface interface_name
+    (
+        "%ASA-1-106022: Deny TCP connection spoof from 185.220.3.3 to 100.70.3.3 on interface outside",
+        ("tcp", "185.220.3.3", None, "100.70.3.3", None),
+    ),
+    # %ASA-4-106103: access-list acl_ID denied protocol for user username interface_name/source_address source_port
+    # interface_name/dest_address dest_port hit-cnt number first hit hash codes
+    (
+        "%ASA-4-106103: access-list vpn_user_acl denied tcp for user alice outside/45.33.6.6 40000 "
+        "inside/100.70.6.6 445 hit-cnt 4 first hit [0x2a3f, 0x0]",
+        ("tcp", "45.33.6.6", 40000, "100.70.6.6", 445, "", 4),
+    ),
+    (
+        "%ASA-4-106103: access-list vpn_user_acl denied udp for user 'LOCAL\\bob' outside/45.33.6.6(40000) -> "
+        "inside/100.70.6.6(161) hit-cnt 1 first hit [0x2a3f, 0x0]",
+        ("udp", "45.33.6.6", 40000, "100.70.6.6", 161),
+    ),
+    # %ASA-6-110002: Failed to locate egress interface for protocol from src interface:src IP/src port to
+    # dest IP/dest port
+    (
+        "%ASA-6-110002: Failed to locate egress interface for UDP from outside:89.248.5.5/1900 to 100.70.200.1/1900",
+        ("udp", "89.248.5.5", 1900, "100.70.200.1", 1900),
+    ),
+    # %ASA-6-110003: Routing failed to locate next hop for protocol from src interface:src IP/src port to
+    # dest interface:dest IP/dest port
+    (
+        "%ASA-6-110003: Routing failed to locate next hop for TCP from outside:89.248.5.5/4444 to inside:100.70.9.1/23",
+        ("tcp", "89.248.5.5", 4444, "100.70.9.1", 23),
+    ),
+    # %ASA-4-209005: Discard IP fragment set with more than number elements: src = Too many elements are in a
+    # fragment set. (the variables after it: src = IP_address, dest = IP_address, proto = protocol, id = number)
+    (
+        "%ASA-4-209005: Discard IP fragment set with more than 24 elements: src = 45.33.7.7, dest = 100.70.7.7, "
+        "proto = UDP, id = 31337",
+        ("udp", "45.33.7.7", None, "100.70.7.7", None),
+    ),
+    # %ASA-5-304002: Access denied URL chars SRC IP_address DEST IP_address: chars
+    (
+        "%ASA-5-304002: Access denied URL http://malware.example.net/x.exe SRC 100.70.8.8 DEST 185.220.8.8 "
+        "on interface inside",
+        ("tcp", "100.70.8.8", None, "185.220.8.8", None),
+    ),
+    # %ASA-4-313004: Denied ICMP type=icmp_type, from source_address on interface interface_name to dest_address:
+    # no matching session
+    (
+        "%ASA-4-313004: Denied ICMP type=0, from 45.33.2.2 on interface outside to 100.70.2.2: no matching session",
+        ("icmp", "45.33.2.2", 0, "100.70.2.2", None),
+    ),
+    # %ASA-4-313005: No matching connection for ICMP error message: icmp_msg_info on interface_name interface.
+    # Original IP payload: embedded_frame_info; icmp_msg_info = icmp src src_interface_name:src_address dst
+    # dest_interface_name:dest_address (type icmp_type, code icmp_code); embedded_frame_info = prot src
+    # source_address/source_port dst dest_address/dest_port. The ICMP error is the event, type and code its ports.
+    (
+        "%ASA-4-313005: No matching connection for ICMP error message: icmp src outside:45.33.2.2 "
+        "dst inside:100.70.2.2 (type 3, code 0) on outside interface. Original IP payload: udp src "
+        "100.70.2.2/33434 dst 45.33.2.9/53.",
+        ("icmp", "45.33.2.2", 3, "100.70.2.2", 0),
+    ),
+    # %ASA-4-313009: Denied invalid ICMP code icmp-code, for src-ifc:src-address/src-port
+    # (mapped-src-address/mapped-src-port) to dest-ifc:dest-address/dest-port (mapped-dest-address/mapped-dest-port)
+    # [user], ICMP id icmp-id, ICMP type icmp-type
+    (
+        "%ASA-4-313009: Denied invalid ICMP code 9, for outside:45.33.2.2/0 (45.33.2.2/0) to "
+        "inside:100.70.2.2/0 (100.70.2.2/0), ICMP id 4711, ICMP type 8",
+        ("icmp", "45.33.2.2", 8, "100.70.2.2", 9),
+    ),
+    # %ASA-4-338008: Dynamic Filter dropped blacklisted protocol traffic from in_interface:src_ip_addr/src_port
+    # (mapped-ip/mapped-port) to out_interface:dest_ip_addr/dest_port (mapped-ip/mapped-port), destination
+    # malicious address resolved from local or dynamic list: ip address/netmask, threat-level: level_value,
+    # category: category_name
+    (
+        "%ASA-4-338008: Dynamic Filter dropped blacklisted TCP traffic from inside:100.70.5.5/50123 "
+        "(100.70.5.5/50123) to outside:185.220.5.5/443 (185.220.5.5/443), destination 185.220.5.5 resolved "
+        "from dynamic list: 185.220.5.0/255.255.255.0, threat-level: very-high, category: Malware",
+        ("tcp", "100.70.5.5", 50123, "185.220.5.5", 443),
+    ),
+    # 338007 is the same with the source malicious.
+    (
+        "%ASA-4-338007: Dynamic Filter dropped blacklisted UDP traffic from outside:185.220.5.5/53 "
+        "(185.220.5.5/53) to inside:100.70.5.5/50123 (100.70.5.5/50123), source 185.220.5.5 resolved "
+        "from dynamic list: 185.220.5.0/255.255.255.0, threat-level: high, category: Botnet",
+        ("udp", "185.220.5.5", 53, "100.70.5.5", 50123),
+    ),
+    # %ASA-4-419001: Dropping TCP packet from src_ifc:src_IP/src_port to dest_ifc:dest_IP/dest_port, reason:
+    # MSS exceeded, MSS size, data size
+    (
+        "%ASA-4-419001: Dropping TCP packet from outside:45.33.4.4/4444 to inside:100.70.4.4/80, reason: "
+        "MSS exceeded, MSS 1380, data 1460",
+        ("tcp", "45.33.4.4", 4444, "100.70.4.4", 80),
+    ),
+    # %ASA-4-419002: Duplicate TCP SYN from in_interface:src_address/src_port to out_interface:dest_address/dest_port
+    # with different initial sequence number
+    (
+        "%ASA-4-419002: Duplicate TCP SYN from outside:45.33.4.4/4444 to inside:100.70.4.4/80 with different "
+        "initial sequence number",
+        ("tcp", "45.33.4.4", 4444, "100.70.4.4", 80, "S"),
+    ),
+    # %ASA-4-434002: SFR requested to drop protocol packet from ingress interface:source IP address/source port
+    # to egress interface:destination IP address/destination port
+    (
+        "%ASA-4-434002: SFR requested to drop TCP packet from outside:89.248.3.3/51000 to inside:100.70.3.3/3389",
+        ("tcp", "89.248.3.3", 51000, "100.70.3.3", 3389),
+    ),
+    # %ASA-4-500004: Invalid transport field for protocol=protocol, from source_address/source_port to
+    # dest_address/dest_port
+    (
+        "%ASA-4-500004: Invalid transport field for protocol=UDP, from 45.33.0.1/0 to 100.70.0.2/0",
+        ("udp", "45.33.0.1", 0, "100.70.0.2", 0),
+    ),
+    # %ASA-5-500003: Bad TCP hdr length (hdrlen=bytes, pktlen=bytes) from source_address/source_port to
+    # dest_address/dest_port, flags: tcp_flags, on interface interface_name
+    (
+        "%ASA-5-500003: Bad TCP hdr length (hdrlen=4, pktlen=40) from 45.33.0.1/1234 to 100.70.0.2/80, "
+        "flags: S, on interface outside",
+        ("tcp", "45.33.0.1", 1234, "100.70.0.2", 80),
+    ),
+    # %ASA-3-710004: TCP connection limit exceeded from Src_ip/Src_port to In_name:Dest_ip/Dest_port (current
+    # connections/connection limit = Curr_conn/Conn_lmt)
+    (
+        "%ASA-3-710004: TCP connection limit exceeded from 89.248.8.8/5555 to outside:100.70.0.1/22 "
+        "(current connections/connection limit = 5/5)",
+        ("tcp", "89.248.8.8", 5555, "100.70.0.1", 22),
+    ),
+    # %ASA-7-710005: {TCP|UDP|SCTP} request discarded from source_address/source_port to
+    # interface_name:dest_address/service
+    (
+        "%ASA-7-710005: UDP request discarded from 89.248.8.8/137 to outside:100.70.0.255/137",
+        ("udp", "89.248.8.8", 137, "100.70.0.255", 137),
+    ),
+    (
+        "%ASA-7-710005: TCP request discarded from 89.248.8.8/40000 to outside:100.70.0.1/telnet",
+        ("tcp", "89.248.8.8", 40000, "100.70.0.1", 23),
+    ),
+    # %ASA-7-710006: protocol request discarded from source_address to interface_name:dest_address
+    (
+        "%ASA-7-710006: ESP request discarded from 89.248.8.8 to outside:100.70.0.1",
+        ("esp", "89.248.8.8", None, "100.70.0.1", None),
+    ),
+]
+
+
+def stamped_event(proto, src, sport, dst, dport, flags="", count=1):
+    return ParsedEvent(1, datetime(2026, 11, 20, 15, 10, 46, tzinfo=UTC), src, dst, proto, sport, dport, flags, count)
+
+
+@pytest.mark.parametrize(("body", "expected"), DENY_MESSAGES, ids=[b.split(":")[0][1:] for b, _ in DENY_MESSAGES])
+def test_deny_and_drop_messages_become_events(body, expected):
+    assert parse_one(parser, STAMP + body, ctx()) == stamped_event(*expected)
+
+
+# Lines the device says it let through, hand-written from the guide's formats.
+ALLOWED_MESSAGES = [
+    (
+        "%ASA-6-302014: Teardown TCP connection 4711 for outside:45.33.1.1/51000 to inside:100.70.1.1/443 "
+        "duration 0:00:05 bytes 6120 TCP FINs",
+        "allowed traffic: connection torn down",
+    ),
+    (
+        "%ASA-6-302015: Built inbound UDP connection 4712 for outside:45.33.1.1/53 (45.33.1.1/53) to "
+        "inside:100.70.1.1/50000 (100.70.1.1/50000)",
+        "allowed traffic: connection built",
+    ),
+    (
+        "%ASA-6-302020: Built inbound ICMP connection for faddr 45.33.1.1/0 gaddr 100.70.1.1/0 laddr 100.70.1.1/0",
+        "allowed traffic: connection built",
+    ),
+    (
+        "%ASA-4-106102: access-list vpn_filter permitted tcp for user alice outside/45.33.6.6 40000 "
+        "inside/100.70.6.6 445 hit-cnt 1 first hit [0x2a3f, 0x0]",
+        "allowed traffic",
+    ),
+    (
+        "%ASA-4-338002: Dynamic Filter monitored blacklisted TCP traffic from inside:100.70.5.5/50123 "
+        "(100.70.5.5/50123) to outside:185.220.5.5/443 (185.220.5.5/443), destination malicious address "
+        "resolved from dynamic list: bad.example.net, threat-level: high, category: Malware",
+        "allowed traffic: dynamic filter monitored",
+    ),
+    (
+        "%ASA-7-710002: TCP access permitted from 45.33.1.1/51000 to outside:100.70.0.1/https",
+        "allowed traffic: access to the device permitted",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "reason"), ALLOWED_MESSAGES)
+def test_what_the_device_let_through_is_allowed_traffic(body, reason):
+    assert parse_one(parser, STAMP + body, ctx()) == Skipped(1, reason)
+
+
+# Cisco messages that are not about a connection, hand-written from the guide.
+NOT_TRAFFIC_MESSAGES = [
+    ("%ASA-1-104001: (Primary) Switching to ACTIVE - Set by the config command.", "failover (104001)"),
+    ("%ASA-5-111008: User 'admin' executed the 'write memory' command.", "configuration (111008)"),
+    (
+        "%ASA-4-733100: [ Scanning] drop rate-1 exceeded. Current burst rate is 12 per second, max configured rate "
+        "is 10; Current average rate is 5 per second, max configured rate is 5; Cumulative total count is 3012",
+        "threat-detection drop rate statistics (733100)",
+    ),
+    (
+        "%ASA-4-106101: Number of cached deny-flows for ACL log has reached limit (4096).",
+        "deny-flow cache state (106101)",
+    ),
+    (
+        "%ASA-4-113019: Group = vpn-users, Username = alice, IP = 45.33.1.1, Session disconnected. "
+        "Session Type: SSL, Duration: 0h:10m:00s, Bytes xmt: 1000, Bytes rcv: 2000, Reason: User Requested",
+        "authentication (113019)",
+    ),
+    (
+        "%ASA-5-713904: IP = 45.33.1.1, Received encrypted packet with no matching SA, dropping",
+        "VPN (713904)",
+    ),
+    (
+        "%ASA-6-305011: Built dynamic TCP translation from inside:100.70.1.1/50000 to outside:100.70.0.1/50000",
+        "address translation (305011)",
+    ),
+    ("%ASA-5-880001: a message from a release newer than this parser", "message (880001)"),
+]
+
+
+@pytest.mark.parametrize(("body", "what"), NOT_TRAFFIC_MESSAGES)
+def test_other_cisco_messages_are_not_traffic_records(body, what):
+    assert parse_one(parser, STAMP + body, ctx()) == Skipped(1, f"not a traffic record: {what}")
+
+
+def test_an_unknown_message_of_a_deny_family_that_reads_like_a_deny_is_rejected_not_skipped():
+    result = parse_one(parser, STAMP + "%ASA-4-106999: Deny tcp src outside:45.33.1.1/1 dst inside:100.70.1.1/2", ctx())
+    assert isinstance(result, Rejection)
+    assert result.reason.startswith("message 106999 looks like a deny this parser does not read")
+
+
+def test_a_deny_message_without_readable_addresses_is_rejected():
+    result = parse_one(
+        parser,
+        STAMP + "%ASA-4-106027: Failed to determine the security context for the packet:vlan10 ethertype 0x8100 "
+        "src 0011.2233.4455 dst 5566.7788.99aa",
+        ctx(),
+    )
+    assert isinstance(result, Rejection)
+    assert "names no source and target address" in result.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "%ASA-4-106023: Deny icmp src outside:45.33.2.2 dst inside:100.70.2.2 (type 3, code 0) "
+        'by access-group "outside_in" [0x0, 0x0]',
+        "%ASA-4-106023: Deny icmp src outside:45.33.2.2 dst inside:100.70.2.2 type 3, code 0, "
+        'by access-group "outside_in" [0x0, 0x0]',
+        "%ASA-3-106014: Deny inbound icmp src outside:45.33.2.2 dst inside:100.70.2.2 (type 3, code 0)",
+        "%ASA-4-106100: access-list outside_in denied icmp outside/45.33.2.2(3) -> inside/100.70.2.2(0) "
+        "hit-cnt 1 first hit [0x0, 0x0]",
+        "%ASA-4-313005: No matching connection for ICMP error message: icmp src outside:45.33.2.2 "
+        "dst inside:100.70.2.2 (type 3, code 0) on outside interface. Original IP payload: tcp src "
+        "100.70.2.2/443 dst 45.33.2.9/51515.",
+        "%ASA-4-313009: Denied invalid ICMP code 0, for outside:45.33.2.2/0 (45.33.2.2/0) to "
+        "inside:100.70.2.2/0 (100.70.2.2/0), ICMP id 0, ICMP type 3",
+    ],
+)
+def test_icmp_about_a_tcp_or_udp_target_keeps_type_and_code_not_the_quoted_ports(body):
+    # ICMP convention (base.ParsedEvent): the type is the source port, the code the target port.
+    result = parse_one(parser, STAMP + body, ctx())
+    assert (result.protocol, result.source_ip, result.target_ip) == ("icmp", "45.33.2.2", "100.70.2.2")
+    assert (result.source_port, result.target_port) == (3, 0)
