@@ -57,6 +57,11 @@ _STAMP = re.compile(
     r"|(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d(?::?\d\d)?)?)"
     r")"
 )
+# rsyslog's repeated-message reduction writes "message repeated N times: [msg]"
+# for the N copies that followed the first, which has a line of its own. It
+# keeps the syslog header, so the Cisco tag stands before the wrapper when the
+# relay took it for the syslog tag, and inside it otherwise.
+_REPEATED = re.compile(r"message repeated (\d+) times?: \[\s*")
 # Zone names other than these are ambiguous (IST, CST...), so such stamps are
 # read in the zone declared for the submission.
 _UTC_NAMES = frozenset({"UTC", "GMT", "UT"})
@@ -546,7 +551,16 @@ class CiscoAsaParser(Parser):
         if tag is None:
             raise LineError("no %ASA-, %PIX- or %FTD- message tag")
         msg_id = tag[1]
-        body = line[tag.end() :]
+        header, body = line[: tag.start()], line[tag.end() :]
+        repeated = 1
+        if body.startswith("message repeated "):
+            wrapper = _REPEATED.match(body)
+            if wrapper is not None:
+                repeated, body = int(wrapper[1]), body[wrapper.end() :].rstrip().removesuffix("]")
+        elif "repeated" in header:
+            wrapper = _REPEATED.search(header)
+            if wrapper is not None:
+                repeated, body = int(wrapper[1]), body.rstrip().removesuffix("]")
         handler = _HANDLERS.get(msg_id)
         if handler is None:
             return Skipped(lineno, _unhandled(msg_id, body))
@@ -554,9 +568,11 @@ class CiscoAsaParser(Parser):
         if isinstance(flow, str):
             return Skipped(lineno, flow)
         proto, src, sport, dst, dport, flags, count = flow
+        if repeated != 1:
+            count = check_count(count * repeated)
         return ParsedEvent(
             lineno,
-            _time(line[: tag.start()], ctx),
+            _time(header, ctx),
             src,
             dst,
             proto,

@@ -775,3 +775,45 @@ def test_icmp_about_a_tcp_or_udp_target_keeps_type_and_code_not_the_quoted_ports
     result = parse_one(parser, STAMP + body, ctx())
     assert (result.protocol, result.source_ip, result.target_ip) == ("icmp", "45.33.2.2", "100.70.2.2")
     assert (result.source_port, result.target_port) == (3, 0)
+
+
+# rsyslog's "$RepeatedMsgReduction on" (rsyslog documentation, rsconf1_repeatedmsgreduction) writes
+# "message repeated N times: [msg]"; both lines are hand-written from that format.
+REPEATED_AFTER_TAG = (
+    "Nov 20 15:10:46 fw01 %ASA-4-106023: message repeated 3 times: [ Deny tcp src outside:45.33.18.30/63016 "
+    'dst dmz:100.70.2.8/23 by access-group "outside_in" [0xe3aab522, 0x0]]'
+)
+REPEATED_AROUND_TAG = (
+    "Nov 20 15:10:47 fw01 message repeated 4 times: [ Nov 20 2026 15:10:46: %ASA-4-106023: Deny tcp src "
+    'outside:45.33.18.30/63016 dst dmz:100.70.2.8/23 by access-group "outside_in" [0xe3aab522, 0x0]]'
+)
+
+
+@pytest.mark.parametrize(("line", "count"), [(REPEATED_AFTER_TAG, 3), (REPEATED_AROUND_TAG, 4)])
+def test_message_repeated_reads_the_inner_message_and_counts_the_repeats(line, count):
+    assert parse_one(parser, line, ctx()) == ParsedEvent(
+        lineno=1,
+        time=datetime(2026, 11, 20, 15, 10, 46, tzinfo=UTC),
+        source_ip="45.33.18.30",
+        target_ip="100.70.2.8",
+        protocol="tcp",
+        source_port=63016,
+        target_port=23,
+        count=count,
+    )
+
+
+def test_message_repeated_multiplies_a_hit_count():
+    line = (
+        "Nov 20 15:10:46 fw01 %ASA-6-106100: message repeated 2 times: [ access-list outside_in denied tcp "
+        "outside/185.220.114.83(48466) -> inside/100.70.254.12(443) hit-cnt 5 300-second interval [0x1d5d, 0x0]]"
+    )
+    assert parse_one(parser, line, ctx()).count == 10
+
+
+def test_message_repeated_around_an_allowed_message_is_still_allowed_traffic():
+    line = (
+        "Nov 20 15:10:46 fw01 %ASA-6-106100: message repeated 2 times: [ access-list inside_in permitted udp "
+        "inside/100.70.2.3(1065) -> outside/45.33.2.57(53) hit-cnt 1 first hit [0xe982c7a4, 0x0]]"
+    )
+    assert parse_one(parser, line, ctx()) == Skipped(1, "allowed traffic")
