@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .base import (
     MONTHS,
@@ -62,9 +62,55 @@ _STAMP = re.compile(
 # keeps the syslog header, so the Cisco tag stands before the wrapper when the
 # relay took it for the syslog tag, and inside it otherwise.
 _REPEATED = re.compile(r"message repeated (\d+) times?: \[\s*")
-# Zone names other than these are ambiguous (IST, CST...), so such stamps are
-# read in the zone declared for the submission.
-_UTC_NAMES = frozenset({"UTC", "GMT", "UT"})
+# The zone after a device stamp ("Nov 20 2026 15:10:46 WEST:") is the name
+# given to "clock timezone" / "clock summer-time", so any word can stand there.
+# Those with one meaning read as their offset (minutes east of UTC):
+_ZONE_OFFSETS = {
+    **dict.fromkeys(("UTC", "GMT", "UT", "WET"), 0),
+    **dict.fromkeys(("WEST", "CET", "MET", "WAT"), 60),
+    **dict.fromkeys(("CEST", "MEST", "EET", "SAST", "CAT"), 120),
+    **dict.fromkeys(("EEST", "MSK", "EAT"), 180),
+    "PKT": 300,
+    "NPT": 345,
+    **dict.fromkeys(("ICT", "WIB"), 420),
+    **dict.fromkeys(("AWST", "HKT", "SGT", "WITA"), 480),
+    **dict.fromkeys(("JST", "KST", "WIT"), 540),
+    "ACST": 570,
+    "AEST": 600,
+    "ACDT": 630,
+    "AEDT": 660,
+    "NZST": 720,
+    "NZDT": 780,
+    "NDT": -150,
+    "NST": -210,
+    **dict.fromkeys(("ADT", "BRT", "ART", "CLST"), -180),
+    **dict.fromkeys(("EDT", "CLT"), -240),
+    "MDT": -360,
+    "PDT": -420,
+    "AKDT": -480,
+    "AKST": -540,
+    "HST": -600,
+}
+# ...and these have several, so the submission's zone must settle which: it is
+# used when it prints the same name at that time (America/Chicago gives "CST"),
+# otherwise the line is rejected with the readings, for the user to choose.
+_AMBIGUOUS_ZONES = {
+    "CST": "US Central (UTC-6), China (UTC+8) or Cuba (UTC-5)",
+    "CDT": "US Central (UTC-5) or Cuba (UTC-4)",
+    "EST": "US Eastern (UTC-5) or, on older devices, Australian Eastern (UTC+10)",
+    "PST": "US Pacific (UTC-8) or Philippine (UTC+8)",
+    "MST": "US Mountain (UTC-7) or Malaysian (UTC+8)",
+    "IST": "India (UTC+5:30), Israel (UTC+2) or Ireland (UTC+1)",
+    "BST": "British Summer (UTC+1) or Bangladesh (UTC+6)",
+    "AST": "Atlantic (UTC-4) or Arabia (UTC+3)",
+    "GST": "Gulf (UTC+4) or South Georgia (UTC-2)",
+    "SST": "Samoa (UTC-11) or Singapore (UTC+8)",
+    "ECT": "Ecuador (UTC-5) or Eastern Caribbean (UTC-4)",
+}
+# A name in neither table is the administrator's own ("clock timezone HQ 2"):
+# it tells nothing a reader could check, so the stamp is read like one without
+# a zone, in the submission's zone. Rejecting it instead would leave no choice
+# of zone under which the log could be read at all.
 
 _FLAG_LETTERS = {"FIN": "F", "SYN": "S", "RST": "R", "PSH": "P", "ACK": "A", "URG": "U", "ECE": "E", "CWR": "C"}
 # 710003-710005 may name the service instead of the port.
@@ -527,16 +573,59 @@ def _time(header: str, ctx: ParseContext) -> datetime:
         raise LineError("no time stamp before the message tag")
     if m["iso"]:
         return parse_iso_time(m["iso"], ctx)
+    zone = m["zone"]
+    if zone is not None and (zone in _ZONE_OFFSETS or zone in _AMBIGUOUS_ZONES):
+        key = ("cisco zone", m["mon"], m["day"], m["year"], m["hms"], zone)
+        cached = ctx._cache.get(key)
+        if cached is None:
+            cached = _zoned_time(m, zone, ctx)
+            if len(ctx._cache) > 200_000:
+                ctx._cache.clear()
+            ctx._cache[key] = cached
+        return cached
     if m["year"] is None:
         return ctx.syslog_time(m["mon"], m["day"], m["hms"])
+    return ctx.naive_time(_naive(m, int(m["year"])))
+
+
+def _naive(m: re.Match, year: int) -> datetime:
     hh, mm, ss = m["hms"].split(":")
     try:
-        naive = datetime(int(m["year"]), MONTHS[m["mon"].lower()], int(m["day"]), int(hh), int(mm), int(ss))
+        return datetime(year, MONTHS[m["mon"].lower()], int(m["day"]), int(hh), int(mm), int(ss))
     except ValueError:
-        raise LineError(f"impossible date {m['mon']} {m['day']} {m['year']} {m['hms']}") from None
-    if m["zone"] in _UTC_NAMES:
-        return naive.replace(tzinfo=UTC)
-    return ctx.naive_time(naive)
+        raise LineError(f"impossible date {m['mon']} {m['day']} {year} {m['hms']}") from None
+
+
+def _zoned_time(m: re.Match, zone: str, ctx: ParseContext) -> datetime:
+    if m["year"] is not None:
+        return _in_zone(_naive(m, int(m["year"])), zone, ctx)
+    # Without a year: the latest year that does not put the line after the
+    # submission (a day of slack for clock skew), as ParseContext does.
+    latest = ctx.received_at + timedelta(days=1)
+    for year in (latest.year, latest.year - 1):
+        try:
+            placed = _in_zone(_naive(m, year), zone, ctx)
+        except LineError:
+            if m["mon"] == "Feb" and m["day"] == "29":
+                continue  # not a leap year
+            raise
+        if placed <= latest:
+            return placed
+    raise LineError(f"cannot place {m['mon']} {m['day']} {m['hms']} {zone} in a year")
+
+
+def _in_zone(naive: datetime, zone: str, ctx: ParseContext) -> datetime:
+    offset = _ZONE_OFFSETS.get(zone)
+    if offset is not None:
+        return (naive - timedelta(minutes=offset)).replace(tzinfo=UTC)
+    for fold in (0, 1):
+        local = naive.replace(tzinfo=ctx.tz, fold=fold)
+        if local.tzname() == zone:
+            return local.astimezone(UTC)
+    raise LineError(
+        f"the device stamp's zone {zone} may be {_AMBIGUOUS_ZONES[zone]}; "
+        f"choose the firewall's time zone for the upload ({ctx.tz.key} does not use {zone} then)"
+    )
 
 
 class CiscoAsaParser(Parser):

@@ -817,3 +817,72 @@ def test_message_repeated_around_an_allowed_message_is_still_allowed_traffic():
         "inside/100.70.2.3(1065) -> outside/45.33.2.57(53) hit-cnt 1 first hit [0xe982c7a4, 0x0]]"
     )
     assert parse_one(parser, line, ctx()) == Skipped(1, "allowed traffic")
+
+
+# The zone after the device stamp is the name configured with "clock timezone" / "clock summer-time"
+# (ASA command reference); the lines are hand-written.
+ZONED = ASA_106023.replace("Apr 15 2025 09:36:50:", "Nov 20 2026 15:10:46 {zone}:")
+ZONED_NO_YEAR = ASA_106023.replace("Apr 15 2025 09:36:50:", "Jul 20 15:10:46 {zone}:")
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc"),
+    [
+        ("UTC", datetime(2026, 11, 20, 15, 10, 46, tzinfo=UTC)),
+        ("GMT", datetime(2026, 11, 20, 15, 10, 46, tzinfo=UTC)),
+        ("WEST", datetime(2026, 11, 20, 14, 10, 46, tzinfo=UTC)),
+        ("CET", datetime(2026, 11, 20, 14, 10, 46, tzinfo=UTC)),
+        ("CEST", datetime(2026, 11, 20, 13, 10, 46, tzinfo=UTC)),
+        ("EDT", datetime(2026, 11, 20, 19, 10, 46, tzinfo=UTC)),
+        ("AEST", datetime(2026, 11, 20, 5, 10, 46, tzinfo=UTC)),
+        ("NST", datetime(2026, 11, 20, 18, 40, 46, tzinfo=UTC)),
+    ],
+)
+def test_an_unambiguous_zone_name_after_the_stamp_is_its_offset_whatever_the_submission_zone(zone, utc):
+    assert parse_one(parser, ZONED.format(zone=zone), ctx("Asia/Tokyo")).time == utc
+
+
+def test_a_zone_name_after_a_stamp_without_year_still_gets_the_year_of_the_submission():
+    result = parse_one(parser, ZONED_NO_YEAR.format(zone="CEST"), ctx("Asia/Tokyo"))
+    assert result.time == datetime(2026, 7, 20, 13, 10, 46, tzinfo=UTC)
+    late = ZONED_NO_YEAR.replace("Jul 20 15:10:46", "Dec 31 23:30:00").format(zone="UTC")
+    january = ctx(received=datetime(2027, 1, 1, 0, 10, tzinfo=UTC))
+    assert parse_one(parser, late, january).time == datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "submission_zone", "utc"),
+    [
+        ("CST", "America/Chicago", datetime(2026, 11, 20, 21, 10, 46, tzinfo=UTC)),
+        ("CST", "Asia/Shanghai", datetime(2026, 11, 20, 7, 10, 46, tzinfo=UTC)),
+        ("IST", "Asia/Kolkata", datetime(2026, 11, 20, 9, 40, 46, tzinfo=UTC)),
+        ("PST", "America/Los_Angeles", datetime(2026, 11, 20, 23, 10, 46, tzinfo=UTC)),
+    ],
+)
+def test_an_ambiguous_zone_name_is_read_in_the_submission_zone_when_that_zone_uses_the_name(zone, submission_zone, utc):
+    assert parse_one(parser, ZONED.format(zone=zone), ctx(submission_zone)).time == utc
+
+
+def test_an_ambiguous_zone_name_the_submission_zone_does_not_use_is_rejected_with_the_readings():
+    result = parse_one(parser, ZONED.format(zone="IST"), ctx("Europe/Berlin"))
+    assert isinstance(result, Rejection)
+    assert result.reason == (
+        "the device stamp's zone IST may be India (UTC+5:30), Israel (UTC+2) or Ireland (UTC+1); "
+        "choose the firewall's time zone for the upload (Europe/Berlin does not use IST then)"
+    )
+
+
+def test_the_summer_name_tells_the_two_readings_of_the_repeated_hour_apart():
+    # 2026-10-25 02:30 happens twice in Berlin; "CEST" and "CET" say which.
+    line = ASA_106023.replace("Apr 15 2025 09:36:50:", "Oct 25 2026 02:30:00 {zone}:")
+    assert parse_one(parser, line.format(zone="CEST"), ctx("Europe/Berlin")).time == datetime(
+        2026, 10, 25, 0, 30, tzinfo=UTC
+    )
+    assert parse_one(parser, line.format(zone="CET"), ctx("Europe/Berlin")).time == datetime(
+        2026, 10, 25, 1, 30, tzinfo=UTC
+    )
+
+
+def test_a_zone_name_of_the_administrators_own_reads_like_no_zone():
+    result = parse_one(parser, ZONED.format(zone="HQ"), ctx("Asia/Tokyo"))
+    assert result.time == datetime(2026, 11, 20, 6, 10, 46, tzinfo=UTC)
