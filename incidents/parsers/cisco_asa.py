@@ -11,6 +11,11 @@ the access-list logging chapter of the ASA CLI configuration guide
 in parentheses after an address, IPv6 addresses, "protocol N" instead of a
 name, interface names holding a colon.
 
+FTD's own connection and intrusion events (430001-430005) are read from the
+field reference in the FTD guide's chapter "Security Event Syslog Messages":
+a connection whose AccessControlRuleAction blocks is an event, Allow, Trust,
+Monitor and Fastpath are allowed traffic.
+
 Every line with a Cisco tag gets one of three answers: an event (the packet
 was denied or dropped, see ``_HANDLERS`` for each id and why), "allowed
 traffic" (the device says it passed: built and torn-down connections,
@@ -247,15 +252,16 @@ def _flags(text: str) -> str:
 
 
 # Each handler turns the message body into
-# (protocol, source, source_port, target, target_port, tcp_flags, count),
-# or returns a skip reason.
-Flow = tuple[str, str, int | None, str, int | None, str, int]
+# (protocol, source, source_port, target, target_port, tcp_flags, count, when),
+# or returns a skip reason. ``when`` is an ISO time from the message body, for
+# messages that carry one; the stamp before the tag is read otherwise.
+Flow = tuple[str, str, int | None, str, int | None, str, int, str | None]
 Handler = Callable[[str], "Flow | str"]
 
 
-def _flow(proto, src, sport, dst, dport, flags="", count=1) -> Flow:
+def _flow(proto, src, sport, dst, dport, flags="", count=1, when=None) -> Flow:
     source = _addr(src, "source")
-    return (_proto(proto, source), source, _port(sport), _addr(dst, "target"), _port(dport), flags, count)
+    return (_proto(proto, source), source, _port(sport), _addr(dst, "target"), _port(dport), flags, count, when)
 
 
 def _match(regex: re.Pattern, body: str) -> re.Match:
@@ -419,6 +425,87 @@ def _m710006(body: str) -> Flow:
     return _flow(m[1], m[2], None, m[4], None)
 
 
+# FTD connection and intrusion events (FTD syslog guide, chapter "Security
+# Event Syslog Messages"): comma-separated "Name: value" fields whose set and
+# order depend on the release and the logging settings, so each is looked up
+# by name. ", " before the name keeps SrcIP from matching OriginalClientSrcIP.
+_FTD_FIELDS = {
+    name: re.compile(rf"(?:^|, ){name}: ([^,]*)")
+    for name in (
+        "AccessControlRuleAction",
+        "InlineResult",
+        "SrcIP",
+        "DstIP",
+        "SrcPort",
+        "DstPort",
+        "Protocol",
+        "ICMPType",
+        "ICMPCode",
+        "FirstPacketSecond",
+    )
+}
+# AccessControlRuleAction in the guide: Allow, Block, Block with reset,
+# Fastpath, Interactive Block, Interactive Block with reset, Trust, Default
+# Action; Monitor rules never decide, but the word is read as passing too.
+_FTD_BLOCKS = frozenset(
+    {"block", "block with reset", "interactive block", "interactive block with reset", "block with interactive"}
+)
+_FTD_PASSES = frozenset({"allow", "trust", "monitor", "fastpath"})
+_PORTED = frozenset({"tcp", "udp", "sctp"})
+_ICMP = frozenset({"icmp", "icmpv6"})
+
+
+def _field(body: str, name: str) -> str | None:
+    m = _FTD_FIELDS[name].search(body)
+    return m[1].strip() if m else None
+
+
+def _m430002(body: str) -> Flow | str:
+    """430002 (connection start) and 430003 (connection end)."""
+    action = _field(body, "AccessControlRuleAction")
+    if action is None:
+        raise LineError("connection event without AccessControlRuleAction")
+    verdict = action.lower()
+    if verdict in _FTD_PASSES:
+        return f"allowed traffic: {action}"
+    if verdict in _FTD_BLOCKS:
+        return _ftd_flow(body)
+    # "Default Action" names the policy's default without saying what it did,
+    # and an empty action is a connection that closed before a rule matched.
+    raise LineError(f"connection event whose AccessControlRuleAction {action!r} does not say whether it was blocked")
+
+
+def _m430001(body: str) -> Flow | str:
+    """Intrusion event: InlineResult says whether the packet was dropped."""
+    result = (_field(body, "InlineResult") or "").lower()
+    if not ("block" in result or "drop" in result):
+        return "allowed traffic: intrusion event without a block"
+    if result.startswith("would"):  # inline test mode: it passed
+        return f"allowed traffic: intrusion event, {result}"
+    return _ftd_flow(body)
+
+
+def _ftd_flow(body: str) -> Flow:
+    src, dst, proto = _field(body, "SrcIP"), _field(body, "DstIP"), _field(body, "Protocol")
+    if not (src and dst and proto):
+        raise LineError("FTD event without SrcIP, DstIP or Protocol")
+    protocol = _proto(proto, src)
+    sport = dport = None
+    if protocol in _ICMP:
+        # Type and code fields where the release writes them, else the port
+        # fields, which hold them for ICMP as in the management center's
+        # "Source Port / ICMP Type" columns.
+        sport = _number(_field(body, "ICMPType")) or _number(_field(body, "SrcPort"))
+        dport = _number(_field(body, "ICMPCode")) or _number(_field(body, "DstPort"))
+    elif protocol in _PORTED:
+        sport, dport = _field(body, "SrcPort"), _field(body, "DstPort")
+    return _flow(protocol, src, sport, dst, dport, when=_field(body, "FirstPacketSecond") or None)
+
+
+def _number(text: str | None) -> str | None:
+    return text if text and text.isdigit() else None
+
+
 def _unreadable(body: str) -> Flow:
     raise LineError("denied, but the message names no source and target address that can be read")
 
@@ -477,6 +564,10 @@ _HANDLERS: dict[str, Handler] = {
     "710004": _to_the_box(_R710004),  # management connection limit exceeded: refused
     "710005": _to_the_box(_R710005),  # request to the device discarded
     "710006": _m710006,  # request to the device discarded, protocol without ports
+    # FTD only (FTD syslog guide): intrusion and connection events.
+    "430001": _m430001,
+    "430002": _m430002,
+    "430003": _m430002,
 }
 
 # The device says these passed.
@@ -505,13 +596,16 @@ _ALLOWED = {
     "710002": "access to the device permitted",
 }
 
-# Ids in the families below that carry words like "deny" or "drop" but
-# describe no packet: counters, state of the deny-flow cache, threat-detection
-# statistics (733100 "drop rate exceeded" counts drops, it is not one).
+# Ids without a handler that are not traffic records, named here because
+# their family would say too little or their text reads like a deny:
+# counters, the deny-flow cache, threat-detection statistics (733100 "drop
+# rate exceeded" counts drops, it is not one), FTD file and malware events.
 _NOT_TRAFFIC = {
     "106024": "access rules memory",
     "106101": "deny-flow cache state",
     "710001": "access request, the verdict follows in 710002 or 710003",
+    "430004": "file event, its connection is in 430002/430003",
+    "430005": "malware event, its connection is in 430002/430003",
     "733100": "threat-detection drop rate statistics",
     "733101": "threat-detection statistics",
     "733102": "threat-detection shun",
@@ -656,12 +750,12 @@ class CiscoAsaParser(Parser):
         flow = handler(body)
         if isinstance(flow, str):
             return Skipped(lineno, flow)
-        proto, src, sport, dst, dport, flags, count = flow
+        proto, src, sport, dst, dport, flags, count, when = flow
         if repeated != 1:
             count = check_count(count * repeated)
         return ParsedEvent(
             lineno,
-            _time(header, ctx),
+            parse_iso_time(when, ctx) if when else _time(header, ctx),
             src,
             dst,
             proto,

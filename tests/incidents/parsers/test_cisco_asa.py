@@ -886,3 +886,141 @@ def test_the_summer_name_tells_the_two_readings_of_the_repeated_hour_apart():
 def test_a_zone_name_of_the_administrators_own_reads_like_no_zone():
     result = parse_one(parser, ZONED.format(zone="HQ"), ctx("Asia/Tokyo"))
     assert result.time == datetime(2026, 11, 20, 6, 10, 46, tzinfo=UTC)
+
+
+# FTD connection events, hand-written from the field list of the FTD syslog guide's "Security Event Syslog
+# Messages" (430002 at the start of a connection, 430003 at its end): comma-separated "Name: value" fields.
+FTD_BLOCK = (
+    "<113>Nov 20 2026 15:10:47 ftd01 : %FTD-1-430002: EventPriority: Low, DeviceUUID: "
+    "6f1c0a2e-8b3d-11ef-9a51-4c6e2d9b7a10, InstanceID: 1, FirstPacketSecond: 2026-11-20T15:10:46Z, "
+    "ConnectionID: 40123, AccessControlRuleAction: Block, SrcIP: 185.220.33.7, DstIP: 100.70.3.9, SrcPort: 51234, "
+    "DstPort: 22, Protocol: tcp, IngressInterface: outside, EgressInterface: inside, IngressZone: OUTSIDE, "
+    "EgressZone: INSIDE, IngressVRF: Global, EgressVRF: Global, ACPolicy: Edge, AccessControlRuleName: "
+    "Block-SSH, Prefilter Policy: Default Prefilter Policy, User: No Authentication Required, InitiatorPackets: 1, "
+    "ResponderPackets: 0, InitiatorBytes: 74, ResponderBytes: 0, NAPPolicy: Balanced Security and Connectivity"
+)
+
+
+def ftd_with_action(action):
+    return FTD_BLOCK.replace("AccessControlRuleAction: Block,", f"AccessControlRuleAction: {action},")
+
+
+FTD_ALLOW = ftd_with_action("Allow")
+
+
+def test_ftd_blocked_connection_is_an_event_timed_by_its_first_packet():
+    assert parse_one(parser, FTD_BLOCK, ctx("Asia/Tokyo")) == ParsedEvent(
+        lineno=1,
+        time=datetime(2026, 11, 20, 15, 10, 46, tzinfo=UTC),
+        source_ip="185.220.33.7",
+        target_ip="100.70.3.9",
+        protocol="tcp",
+        source_port=51234,
+        target_port=22,
+    )
+
+
+@pytest.mark.parametrize(
+    "action", ["Block with reset", "Interactive Block", "Interactive Block with reset", "Block with interactive"]
+)
+def test_ftd_every_kind_of_block_is_an_event(action):
+    line = ftd_with_action(action)
+    result = parse_one(parser, line.replace("430002", "430003"), ctx())
+    assert (result.source_ip, result.target_port) == ("185.220.33.7", 22)
+
+
+@pytest.mark.parametrize("action", ["Allow", "Trust", "Monitor", "Fastpath"])
+def test_ftd_allowed_trusted_and_monitored_connections_are_allowed_traffic(action):
+    line = ftd_with_action(action)
+    assert parse_one(parser, line, ctx()) == Skipped(1, f"allowed traffic: {action}")
+
+
+@pytest.mark.parametrize("action", ["Default Action", "", "Quarantine"])
+def test_ftd_an_action_that_does_not_say_whether_it_blocked_is_rejected(action):
+    line = ftd_with_action(action)
+    result = parse_one(parser, line, ctx())
+    assert isinstance(result, Rejection)
+    assert f"AccessControlRuleAction {action!r} does not say whether it was blocked" in result.reason
+
+
+def test_ftd_without_first_packet_time_uses_the_stamp_before_the_tag():
+    line = FTD_BLOCK.replace(" FirstPacketSecond: 2026-11-20T15:10:46Z,", "")
+    assert parse_one(parser, line, ctx("Asia/Tokyo")).time == datetime(2026, 11, 20, 6, 10, 47, tzinfo=UTC)
+
+
+def test_ftd_icmp_takes_type_and_code_and_ipv6_is_icmpv6():
+    line = FTD_BLOCK.replace("SrcPort: 51234, DstPort: 22, Protocol: tcp", "SrcPort: 8, DstPort: 0, Protocol: icmp")
+    result = parse_one(parser, line, ctx())
+    assert (result.protocol, result.source_port, result.target_port) == ("icmp", 8, 0)
+    with_fields = parse_one(parser, line.replace("Protocol: icmp", "Protocol: icmp, ICMPType: 3, ICMPCode: 1"), ctx())
+    assert (with_fields.source_port, with_fields.target_port) == (3, 1)
+    v6 = line.replace("SrcIP: 185.220.33.7, DstIP: 100.70.3.9", "SrcIP: 2a0c:9a40:3::7, DstIP: fd70::9")
+    assert parse_one(parser, v6, ctx()).protocol == "icmpv6"
+
+
+def test_ftd_a_protocol_without_ports_keeps_none():
+    line = FTD_BLOCK.replace("SrcPort: 51234, DstPort: 22, Protocol: tcp", "SrcPort: 0, DstPort: 0, Protocol: gre")
+    result = parse_one(parser, line, ctx())
+    assert (result.protocol, result.source_port, result.target_port) == ("gre", None, None)
+
+
+def test_ftd_the_original_client_address_is_not_the_source():
+    line = FTD_BLOCK.replace("EventPriority: Low,", "EventPriority: Low, OriginalClientSrcIP: 89.248.1.1,")
+    assert parse_one(parser, line, ctx()).source_ip == "185.220.33.7"
+
+
+def test_ftd_an_event_without_addresses_is_rejected():
+    result = parse_one(parser, FTD_BLOCK.replace("SrcIP: 185.220.33.7, ", ""), ctx())
+    assert isinstance(result, Rejection)
+    assert result.reason == "FTD event without SrcIP, DstIP or Protocol"
+
+
+# 430001 intrusion events: InlineResult (FTD syslog guide) says whether the packet was dropped.
+FTD_INTRUSION = (
+    "Nov 20 2026 15:10:46 ftd01 : %FTD-1-430001: DeviceUUID: 6f1c0a2e-8b3d-11ef-9a51-4c6e2d9b7a10, InstanceID: 1, "
+    "SrcIP: 89.248.7.7, DstIP: 100.70.7.7, SrcPort: 40404, DstPort: 80, Protocol: tcp, InlineResult: Blocked, "
+    "GID: 1, SID: 31978, Revision: 5, Message: SERVER-WEBAPP example exploit attempt, Classification: "
+    "Attempted Administrator Privilege Gain, Priority: 1"
+)
+
+
+def test_ftd_intrusion_event_blocked_inline_is_an_event():
+    result = parse_one(parser, FTD_INTRUSION, ctx())
+    assert (result.source_ip, result.target_ip, result.protocol, result.target_port) == (
+        "89.248.7.7",
+        "100.70.7.7",
+        "tcp",
+        80,
+    )
+
+
+@pytest.mark.parametrize(
+    ("inline", "reason"),
+    [
+        ("InlineResult: Would have blocked, ", "allowed traffic: intrusion event, would have blocked"),
+        ("", "allowed traffic: intrusion event without a block"),
+    ],
+)
+def test_ftd_intrusion_event_that_was_not_blocked_is_allowed_traffic(inline, reason):
+    line = FTD_INTRUSION.replace("InlineResult: Blocked, ", inline)
+    assert parse_one(parser, line, ctx()) == Skipped(1, reason)
+
+
+def test_ftd_file_events_are_not_traffic_records():
+    line = (
+        "Nov 20 2026 15:10:46 ftd01 : %FTD-1-430004: DeviceUUID: 6f1c0a2e-8b3d-11ef-9a51-4c6e2d9b7a10, "
+        "SrcIP: 100.70.7.7, DstIP: 185.220.9.9, SrcPort: 50000, DstPort: 80, Protocol: tcp, FileAction: Block"
+    )
+    assert parse_one(parser, line, ctx()) == Skipped(
+        1, "not a traffic record: file event, its connection is in 430002/430003 (430004)"
+    )
+
+
+def test_ftd_lines_with_asa_ids_read_as_asa_messages():
+    line = ASA_106023.replace("%ASA-4-106023", "%FTD-4-106023")
+    assert parse_one(parser, line, ctx()) == parse_one(parser, ASA_106023, ctx())
+
+
+def test_detect_recognises_an_ftd_log():
+    sample = [FTD_ALLOW, FTD_ALLOW.replace("430002", "430003"), FTD_BLOCK, FTD_INTRUSION, FTD_302013]
+    assert detect(sample).name == "cisco_asa"
