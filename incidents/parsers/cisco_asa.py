@@ -48,9 +48,10 @@ from .base import (
     tcp_flags,
 )
 
-# "session" and similar class names appear between the facility and the
-# severity when "logging device-id" / EMBLEM formats are configured.
-_TAG = re.compile(r"%(?:ASA|PIX|FTD|FWSM)-(?:[A-Za-z_]+-)?[0-7]-(\d{6})\b:?\s*")
+# "session" and similar class names, which may hold a hyphen, appear between
+# the facility and the severity when "logging device-id" / EMBLEM formats are
+# configured.
+_TAG = re.compile(r"%(?:ASA|PIX|FTD|FWSM)-(?:[A-Za-z_]+(?:-[A-Za-z_]+)*-)?[0-7]-(\d{6})\b:?\s*")
 
 # The last stamp before the tag wins (hence the greedy ".*"): when a syslog
 # server prefixes its own receive time, the firewall's own stamp, closer to the
@@ -647,18 +648,24 @@ _FAMILIES = {
 }
 
 
+# Skipped lines are most of an ASA log (302013/302014 above all), so their
+# reasons are made once per id.
+_SKIP_REASONS = {msg_id: f"allowed traffic: {what}" for msg_id, what in _ALLOWED.items()}
+
+
 def _unhandled(msg_id: str, body: str) -> str:
     """The skip reason for a message no handler reads."""
-    allowed = _ALLOWED.get(msg_id)
-    if allowed is not None:
-        return f"allowed traffic: {allowed}"
+    reason = _SKIP_REASONS.get(msg_id)
+    if reason is not None:
+        return reason
     what = _NOT_TRAFFIC.get(msg_id)
-    if what is None:
-        family = msg_id[:3]
-        if family in _PACKET_FAMILIES and _DENY_WORDS.search(body):
+    family = msg_id[:3]
+    if what is None and family in _PACKET_FAMILIES:
+        if _DENY_WORDS.search(body):
             raise LineError(f"message {msg_id} looks like a deny this parser does not read: {body[:80]!r}")
-        what = _FAMILIES.get(family, "message")
-    return f"not a traffic record: {what} ({msg_id})"
+        return f"not a traffic record: message ({msg_id})"  # not cached: the next one may read like a deny
+    reason = _SKIP_REASONS[msg_id] = f"not a traffic record: {what or _FAMILIES.get(family, 'message')} ({msg_id})"
+    return reason
 
 
 def _time(header: str, ctx: ParseContext) -> datetime:

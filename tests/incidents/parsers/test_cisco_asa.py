@@ -1024,3 +1024,30 @@ def test_ftd_lines_with_asa_ids_read_as_asa_messages():
 def test_detect_recognises_an_ftd_log():
     sample = [FTD_ALLOW, FTD_ALLOW.replace("430002", "430003"), FTD_BLOCK, FTD_INTRUSION, FTD_302013]
     assert detect(sample).name == "cisco_asa"
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        # a device stamp with a zone name, and a syslog server's stamp in front
+        [ZONED.format(zone="CEST"), "Nov 20 15:10:47 relay " + ZONED.format(zone="UTC")] * 3,
+        # rsyslog's repeat wrapper, both shapes
+        [REPEATED_AFTER_TAG, REPEATED_AROUND_TAG, ASA_106023],
+        # RFC 5424 header of "logging timestamp rfc5424" (ASA 9.10 and later, as in the guide's example)
+        [
+            "<166>2026-11-20T15:10:46Z fw01 : %ASA-6-110002: Failed to locate egress interface for UDP from "
+            "outside:89.248.5.5/1900 to 100.70.200.1/1900",
+            "<166>2026-11-20T15:10:47Z fw01 : " + FTD_302013.split(": ", 1)[1].replace("%FTD", "%ASA"),
+        ],
+        # a class name between facility and severity, one of them with a hyphen
+        [
+            ASA_106023.replace("%ASA-4-", "%ASA-session-4-"),
+            FTD_302013.replace("%FTD-6-", "%FTD-tag-switching-6-"),
+        ],
+        # nothing but messages that are skipped
+        [FTD_302013, ALLOWED_MESSAGES[0][0], NOT_TRAFFIC_MESSAGES[0][0], FTD_ALLOW],
+    ],
+)
+def test_detect_recognises_cisco_logs_in_their_usual_shapes(sample):
+    assert detect(sample).name == "cisco_asa"
+    assert all(parser.matches(line) for line in sample)
