@@ -359,8 +359,10 @@ def _m106100(body: str) -> Flow | str:
     m = _match(_R106100, body)
     if m[1] != "denied":
         return "allowed traffic"
-    # For ICMP the numbers in parentheses are taken as type and code, as
-    # ASA 7 and later print them; the PIX 6 guide put the type second.
+    # For ICMP the numbers in parentheses are read as type and code, like the
+    # "(type t, code c)" of the other messages. The PIX 6 / ASA 7 guides say
+    # the first is 0 and the second the type; a line written that way would
+    # read as type 0 with the type for the code.
     return _flow(m[2], m[4], m[5], m[7], m[8], count=check_count(int(m[9]) or 1))
 
 
