@@ -7,9 +7,10 @@ What is listed, for the list of day D:
   reporters** only (incidents.trust): accounts that are verified, past
   probation, trusted and not suspended, with reporters on one network
   counted once. A network needs at least TRUST_MIN_NETWORKS of them.
-- Ranked by independent reporters, then by **weight**: the targets each
-  independent reporter saw from each source on each day, counted up to
-  TRUST_TARGETS_PER_SOURCE_DAY. So one reporter can never outweigh two, and
+- Ranked by independent reporters, then by **weight**: for each
+  independent reporter, source and day, the most addresses the source
+  reached on one port (a rollup row's addresses are distinct), counted up
+  to TRUST_TARGETS_PER_SOURCE_DAY. So one reporter can never outweigh two, and
   no reporter can buy rank with invented targets or event counts (the
   ``count`` of a line is not read at all). Then the lower network address,
   so one set of rollups always gives one list.

@@ -37,7 +37,7 @@ def definition(first_day: date, last_day: date, size: int) -> list[str]:
         "commonly spoofed as sources (RFC 6890 special-purpose space, multicast, class E).",
         "Independent reporters: verified accounts past probation, trusted, not suspended;",
         f"reporters on one network count once; a network needs {settings.TRUST_MIN_NETWORKS} of them.",
-        "Ties: more targets (each reporter's distinct addresses hit by a source on a day,",
+        "Ties: more targets (the most addresses a reporter saw a source reach on one port on a day,",
         f"counted up to {settings.TRUST_TARGETS_PER_SOURCE_DAY}), then the lower address. Attacks: events those",
         "reporters saw from the network in those days, never ranked; events filtered as",
         "false positives are not counted. Well-known infrastructure and research scanners",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from incidents.trust.selectors import counting_join, known_address_sql, known_network_sql
 
@@ -19,25 +19,20 @@ PREFIX = 24
 RANKED_SPARE = 80
 
 RANKING = f"""
-WITH counted AS (
-    SELECT network(set_masklen(s.source_ip, %(prefix)s)) AS net, s.source_ip, t.grp, s.day, s.events,
-           s.target_ips, s.first_seen, s.last_seen
+WITH per_source_day AS (
+    -- One independent reporter's targets of one source on one day: the most
+    -- addresses it reached on one port (a row's addresses are distinct; a
+    -- row without addresses is one target), counted up to the cap.
+    SELECT network(set_masklen(s.source_ip, %(prefix)s)) AS net, t.grp, s.source_ip, s.day,
+           least(max(greatest(cardinality(s.target_ips), 1)), %(cap)s) AS weight, sum(s.events) AS events,
+           min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
     FROM incidents_source_day s {counting_join("s")}
     WHERE s.day >= %(first_day)s AND s.day <= %(last_day)s
       AND family(s.source_ip) = 4
       AND NOT s.source_ip <<= ANY(%(reserved)s::cidr[])
       AND NOT {known_address_sql("s.source_ip")}
       AND (%(nets)s::cidr[] IS NULL OR network(set_masklen(s.source_ip, %(prefix)s)) = ANY(%(nets)s::cidr[]))
-),
-per_source_day AS (
-    -- One independent reporter's distinct targets of one source on one day,
-    -- capped; a row without addresses is one target. A row's events are
-    -- taken once, on its first address.
-    SELECT net, grp, source_ip, day, least(greatest(count(DISTINCT u.ip), 1), %(cap)s) AS weight,
-           sum(events) FILTER (WHERE u.n IS NULL OR u.n = 1) AS events,
-           min(first_seen) AS first_seen, max(last_seen) AS last_seen
-    FROM counted LEFT JOIN LATERAL unnest(target_ips) WITH ORDINALITY AS u (ip, n) ON true
-    GROUP BY net, grp, source_ip, day
+    GROUP BY 1, t.grp, s.source_ip, s.day
 ),
 totals AS (
     SELECT net, count(DISTINCT grp) AS reporters, sum(weight) AS weight, sum(events) AS events,
@@ -48,13 +43,16 @@ totals AS (
 ranked AS (
     SELECT * FROM totals t WHERE NOT {known_network_sql("t.net", network=True)}
     ORDER BY reporters DESC, weight DESC, net LIMIT %(limit)s
+),
+busiest AS (
+    -- The source most independent reporters saw names the network.
+    SELECT DISTINCT ON (net) net, host(source_ip) AS source
+    FROM (SELECT p.net, p.source_ip, count(DISTINCT p.grp) AS reporters, sum(p.weight) AS weight
+          FROM per_source_day p WHERE p.net IN (SELECT net FROM ranked) GROUP BY p.net, p.source_ip) AS per_source
+    ORDER BY net, reporters DESC, weight DESC, source_ip
 )
 SELECT host(r.net), r.reporters, r.weight, r.events, r.first_seen, r.last_seen, b.source
-FROM ranked r
-CROSS JOIN LATERAL (
-    SELECT host(p.source_ip) AS source FROM per_source_day p WHERE p.net = r.net
-    GROUP BY p.source_ip ORDER BY count(DISTINCT p.grp) DESC, sum(p.weight) DESC, p.source_ip LIMIT 1
-) b
+FROM ranked r JOIN busiest b USING (net)
 ORDER BY r.reporters DESC, r.weight DESC, r.net
 """  # noqa: S608 (table names and our own clauses, not input)
 
@@ -85,7 +83,9 @@ def rank(first_day: date, last_day: date, *, limit: int, networks: list[str] | N
         "min_reporters": settings.TRUST_MIN_NETWORKS,
         "limit": limit,
     }
-    with connection.cursor() as cur:
+    with transaction.atomic(), connection.cursor() as cur:
+        # Its sorts group a million rows; in the default 4 MB they spill to disk.
+        cur.execute("SET LOCAL work_mem = '256MB'")
         cur.execute(RANKING, params)
         rows = cur.fetchall()
     return [

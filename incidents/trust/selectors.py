@@ -55,9 +55,11 @@ def known_network_sql(column: str, kinds: tuple[str, ...] = UNLISTABLE, *, netwo
 
 
 def known_address_sql(column: str) -> str:
-    """True where the address ``column`` is itself a known single address:
-    an equality the planner answers with one hash anti-join over many rows."""
-    return f"EXISTS (SELECT 1 FROM {KNOWN} k WHERE k.network = {column}::cidr)"  # noqa: S608
+    """True where the address ``column`` is itself a known single address.
+    Written as IN over the whole table so that PostgreSQL hashes it once and
+    probes the hash per row: over a million rollup rows that is a fraction
+    of a second, where a probe of the GiST index per row took a minute."""
+    return f"({column}::cidr IN (SELECT k.network FROM {KNOWN} k))"  # noqa: S608
 
 
 def counting_groups(reporter_ids) -> int:

@@ -23,7 +23,7 @@ TEXT = """\
 #   commonly spoofed as sources (RFC 6890 special-purpose space, multicast, class E).
 #   Independent reporters: verified accounts past probation, trusted, not suspended;
 #   reporters on one network count once; a network needs 1 of them.
-#   Ties: more targets (each reporter's distinct addresses hit by a source on a day,
+#   Ties: more targets (the most addresses a reporter saw a source reach on one port on a day,
 #   counted up to 8), then the lower address. Attacks: events those
 #   reporters saw from the network in those days, never ranked; events filtered as
 #   false positives are not counted. Well-known infrastructure and research scanners
@@ -69,7 +69,7 @@ IPTABLES = """\
 #   commonly spoofed as sources (RFC 6890 special-purpose space, multicast, class E).
 #   Independent reporters: verified accounts past probation, trusted, not suspended;
 #   reporters on one network count once; a network needs 1 of them.
-#   Ties: more targets (each reporter's distinct addresses hit by a source on a day,
+#   Ties: more targets (the most addresses a reporter saw a source reach on one port on a day,
 #   counted up to 8), then the lower address. Attacks: events those
 #   reporters saw from the network in those days, never ranked; events filtered as
 #   false positives are not counted. Well-known infrastructure and research scanners
@@ -120,7 +120,7 @@ NFTABLES = """\
 #   commonly spoofed as sources (RFC 6890 special-purpose space, multicast, class E).
 #   Independent reporters: verified accounts past probation, trusted, not suspended;
 #   reporters on one network count once; a network needs 1 of them.
-#   Ties: more targets (each reporter's distinct addresses hit by a source on a day,
+#   Ties: more targets (the most addresses a reporter saw a source reach on one port on a day,
 #   counted up to 8), then the lower address. Attacks: events those
 #   reporters saw from the network in those days, never ranked; events filtered as
 #   false positives are not counted. Well-known infrastructure and research scanners
