@@ -60,3 +60,29 @@ def test_visitor_looks_up_an_address_its_network_and_a_port(page, live_server, s
     page.wait_for_url(f"{base}/search/?q=not+a+thing")
     assert "Nothing to look up for “not a thing”" in page.inner_text("[data-testid=search-message]")
     assert TARGET not in page.content()
+
+
+def test_a_network_owner_reads_why_it_is_listed_and_asks_for_a_review(page, live_server, submit, settings, tmp_path):
+    from reports import blocklist
+
+    settings.VAR_DIR = tmp_path  # the signing key is made here
+    settings.TRUST_REVIEW_NEW_LISTINGS = False
+    noon = datetime.combine(public.last_whole_day(), time(12), tzinfo=UTC)
+    for n in range(3):
+        submit(*vouch(UserFactory()), text=iptables_line(noon + timedelta(minutes=n), src=WORM, dst=TARGET))
+    blocklist.build()
+    base = live_server.url
+
+    page.goto(f"{base}/ip/{WORM}/")
+    listing = page.locator("[data-testid=listing]")
+    assert listing.get_attribute("data-status") == "listed"
+    assert "3 independent reporters" in listing.inner_text()
+    assert "independent reporters" in page.inner_text("[data-testid=listing-rule]")
+    page.click("[data-testid=appeal]")
+    page.wait_for_url(f"{base}/blocklist/review/45.33.32.0/")
+    page.fill("input[name=email]", "noc@linode.example")
+    page.fill("textarea[name=message]", "A customer's honeypot; we have asked them to stop.")
+    page.click("[data-testid=review-form] button[type=submit]")
+    page.wait_for_url(f"{base}/blocklist/review/status/**")
+    assert page.inner_text("[data-testid=review-status]") == "Waiting for an admin"
+    assert "noc@linode.example" not in page.content()
