@@ -33,7 +33,7 @@ static PyObject *g_globals; /* ingest_rows.__dict__, set by bind() */
 static PyObject *s_empty, *s_comma, *s_minus_one, *s_one, *s_zero;
 static PyObject *n_time, *n_source_ip, *n_target_ip, *n_source_port, *n_target_port, *n_protocol, *n_tcp_flags,
     *n_count, *n_isoformat, *n_date, *n_get, *n_DEDUPE_WINDOW, *n_NULL, *n_SourceDay, *n_TARGETS_KEPT, *n_ParsedEvent,
-    *n_Rejection, *n_lines, *n_repeated, *n_staged, *n_skipped, *n_first_time, *n_last_time, *n_reject, *n_row;
+    *n_Rejection, *n_lines, *n_repeated, *n_staged, *n_skip, *n_first_time, *n_last_time, *n_reject, *n_row;
 
 #define STAMPS_KEPT 100000 /* the literal 100_000 of _RowWriter.row */
 
@@ -2222,9 +2222,13 @@ CopyText_next(CopyTextObject *self)
             Py_CLEAR(result);
         }
         else {
-            Py_CLEAR(result);
-            if (attr_iadd(self->counts, n_skipped, 1) < 0)
+            /* Skipped lines are counted by reason, in Python: they are not events, and
+               the reasons are few. */
+            PyObject *done = PyObject_CallMethodOneArg(self->counts, n_skip, result);
+            if (done == NULL)
                 goto finish;
+            Py_DECREF(done);
+            Py_CLEAR(result);
         }
     }
     /* the results are exhausted */
@@ -2381,7 +2385,7 @@ PyInit__rows(void)
     INTERN(n_lines, "lines");
     INTERN(n_repeated, "repeated");
     INTERN(n_staged, "staged");
-    INTERN(n_skipped, "skipped");
+    INTERN(n_skip, "skip");
     INTERN(n_first_time, "first_time");
     INTERN(n_last_time, "last_time");
     INTERN(n_reject, "reject");

@@ -415,7 +415,10 @@ def _load(submission: Submission) -> None:
     submission.filtered = filtered
     submission.accepted = inserted - filtered
     submission.rejected = counts.rejected
-    submission.skipped = counts.skipped
+    submission.allowed = counts.allowed
+    submission.not_traffic = counts.not_traffic
+    submission.skipped = submission.allowed + submission.not_traffic
+    submission.skipped_reasons = counts.skipped_reasons(Submission.SKIPPED_REASONS_KEPT)
     submission.rejected_lines = counts.rejected_lines
     submission.error = ""
 

@@ -18,12 +18,19 @@ from socket import AF_INET, AF_INET6, inet_pton
 from .accelerated import PURE_PYTHON
 from .filters import EventFilter  # noqa: F401 (bind() below: the C writer knows its reason method)
 from .models import SourceDay, Submission
-from .parsers import ParsedEvent, Rejection
+from .parsers import ALLOWED, NOT_TRAFFIC, ParsedEvent, Rejection, Skipped, is_allowed
 
 # Recent lines remembered to drop repeats within one file; a repeat further
 # apart still lands exactly once, through the merge path.
 DEDUPE_WINDOW = 50_000
 NULL = "\\N"  # COPY text format
+
+# Reasons may quote the line (a vendor's subtype or message id): past this
+# many distinct ones, a log counts the rest by kind only, so memory stays
+# bounded whatever the file holds.
+SKIP_REASONS_COUNTED = 1000
+OTHER_ALLOWED = f"{ALLOWED}: other reasons"
+OTHER_NOT_TRAFFIC = f"{NOT_TRAFFIC}: other reasons"
 
 
 @dataclass
@@ -33,7 +40,7 @@ class Counts:
     repeated: int = 0  # identical to an earlier line of the same file
     filtered: int = 0
     filtered_by: dict = field(default_factory=dict)
-    skipped: int = 0
+    skipped_by: dict = field(default_factory=dict)  # skip reason -> lines
     rejected: int = 0
     rejected_lines: list = field(default_factory=list)
     too_long: list = field(default_factory=list)  # line numbers, reported once the log is read
@@ -47,6 +54,33 @@ class Counts:
             reason, text = rejection.reason.replace("\x00", "\ufffd"), rejection.line[:300].replace("\x00", "\ufffd")
             self.rejected_lines.append({"line": rejection.lineno, "reason": reason, "text": text})
 
+    def skip(self, result: Skipped) -> None:
+        self.count_skipped(result.reason, 1)
+
+    def count_skipped(self, reason: str, lines: int) -> None:
+        by = self.skipped_by
+        if reason not in by and len(by) >= SKIP_REASONS_COUNTED:
+            reason = OTHER_ALLOWED if is_allowed(reason) else OTHER_NOT_TRAFFIC
+        by[reason] = by.get(reason, 0) + lines
+
+    @property
+    def allowed(self) -> int:
+        return sum(lines for reason, lines in self.skipped_by.items() if is_allowed(reason))
+
+    @property
+    def not_traffic(self) -> int:
+        return sum(self.skipped_by.values()) - self.allowed
+
+    def skipped_reasons(self, kept: int) -> dict[str, int]:
+        """The ``kept`` most frequent skip reasons with their lines, the rest
+        summed by kind, so the counts by reason still add up."""
+        ranked = sorted(self.skipped_by.items(), key=lambda item: (-item[1], item[0]))
+        reasons = dict(ranked[:kept])
+        for reason, lines in ranked[kept:]:
+            other = OTHER_ALLOWED if is_allowed(reason) else OTHER_NOT_TRAFFIC
+            reasons[other] = reasons.get(other, 0) + lines
+        return reasons
+
     def absorb(self, other: "Counts") -> None:
         """Add the counts of the next chunk of the same log."""
         self.lines += other.lines
@@ -55,7 +89,8 @@ class Counts:
         self.filtered += other.filtered
         for key, events in other.filtered_by.items():
             self.filtered_by[key] = self.filtered_by.get(key, 0) + events
-        self.skipped += other.skipped
+        for reason, lines in other.skipped_by.items():
+            self.count_skipped(reason, lines)
         self.rejected += other.rejected
         room = Submission.MAX_REJECTED_KEPT - len(self.rejected_lines)
         if room > 0:
@@ -267,7 +302,7 @@ def copy_text(results: Iterable, writer: _RowWriter, counts: Counts, rows_at_onc
             lines = 0
             counts.reject(result)
         else:
-            counts.skipped += 1
+            counts.skip(result)
     counts.lines += lines
     counts.repeated += repeated
     counts.first_time, counts.last_time = first, last

@@ -269,9 +269,11 @@ def confirm(submission: Submission) -> bool:
     else:
         summary = (
             f"Lines read: {submission.lines}\nAccepted: {submission.accepted}\nDuplicates: {submission.duplicate}\n"
-            f"Filtered: {submission.filtered}\nSkipped (allowed traffic, headers): {submission.skipped}\n"
-            f"Rejected: {submission.rejected}"
+            f"Filtered: {submission.filtered}\nAllowed traffic: {submission.allowed}\n"
+            f"Not traffic records: {submission.not_traffic}\nRejected or unrecognised: {submission.rejected}"
         )
+        if submission.mostly_rejected:
+            summary += "\n\nMost lines were rejected or not recognised: most of this log was not stored."
     body = (
         f"Hello,\n\nYour log \u201c{submission.name}\u201d was received.\n\n{summary}\n\n"
         f"Details, including the rejected lines and why: {settings.SITE_URL}{submission.get_absolute_url()}\n\n"

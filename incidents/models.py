@@ -13,6 +13,8 @@ from netfields import CidrAddressField, InetAddressField, NetManager
 
 from portal.models import TIMEZONE_CHOICES
 
+from .parsers.base import is_allowed
+
 
 class Submission(models.Model):
     """One log as it arrived. The raw file is kept compressed so a failed or
@@ -30,6 +32,7 @@ class Submission(models.Model):
         FAILED = "failed", "Failed"
 
     MAX_REJECTED_KEPT = 100
+    SKIPPED_REASONS_KEPT = 20
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
@@ -60,7 +63,16 @@ class Submission(models.Model):
     duplicate = models.PositiveIntegerField(default=0)
     filtered = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0, help_text="Understood but not stored: allowed traffic, headers.")
+    # Every line read is one of accepted, duplicate, filtered, allowed,
+    # not_traffic or rejected; skipped is allowed + not_traffic.
+    allowed = models.PositiveIntegerField(default=0, help_text="Traffic the device let through: not stored.")
+    not_traffic = models.PositiveIntegerField(
+        default=0, help_text="Lines recording no traffic (headers, DHCP, configuration): not stored."
+    )
+    skipped = models.PositiveIntegerField(default=0, help_text="Allowed and not-traffic lines together.")
+    skipped_reasons = models.JSONField(
+        default=dict, blank=True, help_text="Lines skipped by reason, the most frequent reasons; the rest as other."
+    )
     rejected_lines = models.JSONField(default=list, blank=True, help_text="The first rejected lines with reasons.")
 
     class Meta:
@@ -79,6 +91,31 @@ class Submission(models.Model):
     @property
     def is_finished(self):
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def mostly_rejected(self) -> bool:
+        """Over half the lines rejected or unrecognised: most likely the wrong
+        format, or a device logging in a way the parser does not read."""
+        return self.rejected * 2 > self.lines
+
+    @property
+    def skipped_unsorted(self) -> int:
+        """Skipped lines of submissions processed before allowed and
+        not-traffic lines were told apart."""
+        return self.skipped - self.allowed - self.not_traffic
+
+    def skipped_reasons_of(self, allowed: bool) -> list[tuple[str, int]]:
+        """(reason, lines) of one kind of skipped line, most frequent first."""
+        kind = [(reason, lines) for reason, lines in self.skipped_reasons.items() if is_allowed(reason) == allowed]
+        return sorted(kind, key=lambda item: -item[1])
+
+    @property
+    def allowed_reasons(self) -> list[tuple[str, int]]:
+        return self.skipped_reasons_of(allowed=True)
+
+    @property
+    def not_traffic_reasons(self) -> list[tuple[str, int]]:
+        return self.skipped_reasons_of(allowed=False)
 
 
 class Event(models.Model):

@@ -104,7 +104,8 @@ def _tables(user: User) -> Iterator[tuple[str, list[str], Iterator[list]]]:
     )
     fields = [
         "id", "created_at", "channel", "name", "status", "declared_format", "detected_format", "timezone",
-        "lines", "accepted", "duplicate", "filtered", "rejected", "skipped", "raw_size", "raw_deleted_at",
+        "lines", "accepted", "duplicate", "filtered", "rejected", "allowed", "not_traffic", "skipped",
+        "raw_size", "raw_deleted_at",
     ]  # fmt: skip
     yield (
         "submissions.csv",

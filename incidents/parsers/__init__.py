@@ -29,7 +29,18 @@ from . import (
     suricata_eve,
     windows_firewall,
 )
-from .base import LineError, ParseContext, ParsedEvent, Parser, ParseResult, Rejection, Skipped
+from .base import (
+    ALLOWED,
+    NOT_TRAFFIC,
+    LineError,
+    ParseContext,
+    ParsedEvent,
+    Parser,
+    ParseResult,
+    Rejection,
+    Skipped,
+    is_allowed,
+)
 
 PARSERS: list[Parser] = [
     dshield.parser,
@@ -102,7 +113,9 @@ def choices() -> list[tuple[str, str]]:
 
 
 __all__ = [
+    "ALLOWED",
     "BY_NAME",
+    "NOT_TRAFFIC",
     "PARSERS",
     "LineError",
     "ParseContext",
@@ -115,4 +128,5 @@ __all__ = [
     "choices",
     "detect",
     "get_parser",
+    "is_allowed",
 ]

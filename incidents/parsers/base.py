@@ -54,10 +54,23 @@ class ParsedEvent:
     count: int = 1
 
 
+# A Skipped reason starts with one of these: the device let the traffic
+# through, or the line records no traffic (a header, a DHCP lease, a
+# configuration change): "not a traffic record: DHCP message".
+ALLOWED = "allowed traffic"
+NOT_TRAFFIC = "not a traffic record"
+
+
+def is_allowed(reason: str) -> bool:
+    """Whether a skip reason says the device let the traffic through; any
+    other reason is a line that records no traffic."""
+    return reason.startswith(ALLOWED)
+
+
 @dataclass(slots=True)
 class Skipped:
     lineno: int
-    reason: str  # e.g. "allowed traffic", "header", "comment"
+    reason: str  # "allowed traffic[: ...]" or "not a traffic record: <what>"
 
 
 @dataclass(slots=True)

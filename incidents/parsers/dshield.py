@@ -48,7 +48,7 @@ class DShieldParser(Parser):
 
     def parse_line(self, lineno: int, line: str, ctx: ParseContext) -> ParseResult | None:
         if line.lstrip().startswith("#"):
-            return Skipped(lineno, "comment")
+            return Skipped(lineno, "not a traffic record: comment")
         fields = [f.strip() for f in line.split("\t")]
         if len(fields) not in (8, 9):
             raise LineError(f"expected 8 or 9 tab-separated fields, found {len(fields)}")

@@ -119,12 +119,12 @@ class GenericCsvParser(Parser):
             if not line.strip():
                 continue
             if line.lstrip().startswith("#"):
-                yield Skipped(lineno, "comment")
+                yield Skipped(lineno, "not a traffic record: comment")
                 continue
             if columns is None:
                 delimiter = _delimiter(line) or ","
                 columns = _Columns(_split(line, delimiter))
-                yield Skipped(lineno, "header")
+                yield Skipped(lineno, "not a traffic record: header")
                 continue
             try:
                 yield self._row(lineno, _split(line, delimiter), columns, ctx)
@@ -138,7 +138,7 @@ class GenericCsvParser(Parser):
 
     def _row(self, lineno: int, cells: list[str], columns: _Columns, ctx: ParseContext) -> ParseResult:
         if cells == columns.header:
-            return Skipped(lineno, "header")  # exports pasted one after another
+            return Skipped(lineno, "not a traffic record: header")  # exports pasted one after another
         if columns.problem:
             raise LineError(columns.problem)
         if len(cells) != columns.width:

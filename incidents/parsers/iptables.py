@@ -80,8 +80,8 @@ _FLAG_LETTERS = {"FIN": "F", "SYN": "S", "RST": "R", "PSH": "P", "ACK": "A", "UR
 _ICMP = frozenset({"icmp", "icmpv6"})
 
 ALLOWED = "allowed traffic"
-AUDIT = "audit entry (logged before the firewall decided)"
-NOT_FIREWALL = "not a firewall line"
+AUDIT = "not a traffic record: audit entry (logged before the firewall decided)"
+NOT_FIREWALL = "not a traffic record: not a firewall line"
 
 
 _SECONDS = tuple(timedelta(seconds=s) for s in range(60))

@@ -14,8 +14,8 @@ shows ``[addr]:port`` or ``addr.port``.
 RouterOS does not log the rule's action, so the log prefix decides: a prefix
 naming a drop, reject, block or deny is an event, one naming accept or allow
 is skipped, and a line without any prefix is taken as an event because people
-log their drop rules. A prefix that names neither is skipped with a reason, so
-the user can see which rule to rename.
+log their drop rules. A prefix that names neither is rejected with a reason:
+the line may be a drop, so the user must see it, and which rule to rename.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class MikrotikParser(Parser):
         chain = _CHAIN.search(line)
         packet = _PACKET.search(line, chain.end()) if chain else None
         if packet is None:
-            return Skipped(lineno, "not a firewall line")
+            return Skipped(lineno, "not a traffic record: not a firewall line")
         head = _HEAD.match(line)
         prefix = _prefix(line[head.end() : chain.start()], chain.group(1), bool(head["syslog"]))
         skip = _verdict(prefix)
@@ -120,7 +120,7 @@ def _verdict(prefix: str) -> str | None:
         return None
     if any(w in lowered for w in _ALLOW_WORDS):
         return "allowed traffic"
-    return f"log prefix {prefix!r} does not say drop, reject, block or deny"
+    raise LineError(f"log prefix {prefix!r} does not say drop, reject, block or deny")
 
 
 def _time(head: re.Match, ctx: ParseContext) -> datetime:

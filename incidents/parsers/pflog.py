@@ -168,7 +168,7 @@ class PflogParser(Parser):
         if action == "pass":
             return Skipped(lineno, "allowed traffic")
         if action in _OTHER_ACTIONS:
-            return Skipped(lineno, f"'{action}' entry, not a block")
+            return Skipped(lineno, f"not a traffic record: '{action}' entry, not a verdict")
         if action not in _BLOCK_ACTIONS:
             raise LineError(f"unknown pf action {action!r}")
 

@@ -98,12 +98,12 @@ class SnortFastParser(Parser):
         if m := _SYSLOG.match(line):
             month, day, hms, program, body = m.groups()
             if not _SIGNATURE.search(body):
-                return Skipped(lineno, "not an IDS alert")
+                return Skipped(lineno, "not a traffic record: not an IDS alert")
             return self._event(lineno, ctx.syslog_time(month, day, hms), body, "suricata" in program.lower())
         if m := _SYSLOG_ISO.match(line):
             stamp, zone, program, body = m.groups()
             if not _SIGNATURE.search(body):
-                return Skipped(lineno, "not an IDS alert")
+                return Skipped(lineno, "not a traffic record: not an IDS alert")
             when = parse_iso_time(stamp + (zone or ""), ctx)
             return self._event(lineno, when, body, "suricata" in program.lower())
         raise LineError("not a Snort or Suricata alert line")
@@ -115,7 +115,7 @@ class SnortFastParser(Parser):
             if "->" in body:
                 raise LineError("unreadable protocol or addresses")
             # Decoder events on non-IP packets: Suricata prints a raw packet dump, Snort nothing.
-            return Skipped(lineno, "alert without IP addresses")
+            return Skipped(lineno, "not a traffic record: alert without IP addresses")
         proto_text, src_text, dst_text = tail.groups()
         if proto_text[:6].upper() == "PROTO:":
             proto_text = proto_text[6:]

@@ -108,13 +108,13 @@ class SuricataEveParser(Parser):
         if not isinstance(event_type, str):
             raise LineError("no event_type: not a Suricata eve.json record")
         if event_type not in ("alert", "drop"):
-            return Skipped(lineno, "not an alert")
+            return Skipped(lineno, "not a traffic record: not an alert")
         stamp = record.get("timestamp")
         if not isinstance(stamp, str):
             raise LineError("missing timestamp")
         src, dst = record.get("src_ip"), record.get("dest_ip")
         if not src or not dst:
-            return Skipped(lineno, "alert without IP addresses")
+            return Skipped(lineno, "not a traffic record: alert without IP addresses")
         proto = str(record.get("proto") or "")
         if proto[:6].lower() == "proto:":
             proto = proto[6:]
@@ -139,7 +139,7 @@ class SuricataEveParser(Parser):
         if dropped is not None:
             duplicate_of = _pair(dropped, record, event_type, stamp, event, lineno)
             if duplicate_of:
-                return Skipped(lineno, f"same dropped packet as line {duplicate_of}")
+                return Skipped(lineno, "not a traffic record: second record of a dropped packet (counted once)")
         return event
 
 

@@ -109,7 +109,7 @@ class WindowsFirewallParser(Parser):
                         current = layout(line[8:].split())
                     elif line.startswith("#Time Format:"):
                         utc = line[13:].strip().upper() == "UTC"
-                    result = Skipped(lineno, "header")
+                    result = Skipped(lineno, "not a traffic record: header")
                 else:
                     result = self._row(lineno, line, ctx, current, utc)
             except BAD_LINE as exc:
@@ -120,7 +120,7 @@ class WindowsFirewallParser(Parser):
         """One line on its own, read with the default Windows column order."""
         line = line.lstrip("\ufeff")
         if line.startswith("#"):
-            return Skipped(lineno, "header")
+            return Skipped(lineno, "not a traffic record: header")
         return self._row(lineno, line, ctx, DEFAULT_LAYOUT, False)
 
     def _row(self, lineno: int, line: str, ctx: ParseContext, at: Layout, utc: bool) -> ParseResult:
@@ -132,7 +132,7 @@ class WindowsFirewallParser(Parser):
             if action in _ALLOWED:
                 return Skipped(lineno, "allowed traffic")
             if action == "INFO-EVENTS-LOST":
-                return Skipped(lineno, "Windows noted that events were lost")
+                return Skipped(lineno, "not a traffic record: Windows noted that events were lost")
             raise LineError(f"unknown action {cols[at.action]!r}")
         # "#Time Format: Local" is what Windows writes; the zone is the submission's.
         when = parse_iso_time(f"{cols[at.date]} {cols[at.time]}{'+00:00' if utc else ''}", ctx)

@@ -102,7 +102,21 @@ class SubmissionSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:submission-detail", help_text="This status resource.")
     page_url = serializers.SerializerMethodField(help_text="The submission's page on the site.")
     progress = serializers.SerializerMethodField()
-    rejected_lines = RejectedLineSerializer(many=True, read_only=True, help_text="The first rejected lines.")
+    rejected_lines = RejectedLineSerializer(
+        many=True, read_only=True, help_text="The first rejected or unrecognised lines."
+    )
+    skipped_reasons = serializers.DictField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text=(
+            "Lines set aside, by reason: reasons starting 'allowed traffic' count in allowed, the others"
+            " ('not a traffic record: ...') in not_traffic. The most frequent reasons; the rest as"
+            " '...: other reasons'."
+        ),
+    )
+    mostly_rejected = serializers.BooleanField(
+        read_only=True, help_text="Over half the lines rejected or unrecognised: most of the log was not stored."
+    )
 
     class Meta:
         model = Submission
@@ -127,8 +141,12 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "accepted",
             "duplicate",
             "filtered",
+            "allowed",
+            "not_traffic",
             "skipped",
+            "skipped_reasons",
             "rejected",
+            "mostly_rejected",
             "rejected_lines",
         ]
         read_only_fields = fields

@@ -50,14 +50,18 @@ def test_processed_log_shows_exact_counts_and_rejected_lines(as_user, recent, dj
     detail = client.get(created["url"]).json()
     assert detail["status"] == "done"
     assert detail["detected_format"] == "iptables"
-    assert {k: detail[k] for k in ("lines", "accepted", "duplicate", "filtered", "rejected", "skipped")} == {
+    counts = ("lines", "accepted", "duplicate", "filtered", "allowed", "not_traffic", "skipped", "rejected")
+    assert {k: detail[k] for k in counts} == {
         "lines": 4,
         "accepted": 2,
         "duplicate": 1,
         "filtered": 0,
-        "rejected": 1,
+        "allowed": 0,
+        "not_traffic": 0,
         "skipped": 0,
+        "rejected": 1,
     }
+    assert (detail["skipped_reasons"], detail["mostly_rejected"]) == ({}, False)
     assert detail["rejected_lines"] == [
         {
             "line": 3,

@@ -72,10 +72,11 @@ def test_same_line_from_two_reporters_is_two_events(submit, recent):
     assert submit(b, text=iptables_line(recent)).accepted == 1
 
 
-def test_allowed_traffic_is_skipped(submit, recent):
+def test_allowed_traffic_is_counted_apart(submit, recent):
     user = UserFactory()
     sub = submit(user, text=iptables_line(recent, prefix="[UFW ALLOW] ") + iptables_line(recent, dpt=25))
-    assert (sub.accepted, sub.skipped) == (1, 1)
+    assert (sub.accepted, sub.allowed, sub.not_traffic, sub.skipped) == (1, 1, 0, 1)
+    assert sub.skipped_reasons == {"allowed traffic": 1}
 
 
 def test_future_and_too_old_times_are_rejected_with_reasons(submit, recent, settings):

@@ -63,7 +63,17 @@ def mixed_log(line, recent, settings, n=400) -> str:
 
 def stored(user):
     sub = Submission.objects.get(user=user)
-    counts = (sub.detected_format, sub.lines, sub.accepted, sub.duplicate, sub.filtered, sub.rejected, sub.skipped)
+    counts = (
+        sub.detected_format,
+        sub.lines,
+        sub.accepted,
+        sub.duplicate,
+        sub.filtered,
+        sub.rejected,
+        sub.allowed,
+        sub.not_traffic,
+        sub.skipped_reasons,
+    )
     events = sorted(
         Event.objects.filter(reporter=user).values_list(
             "time",
@@ -106,6 +116,7 @@ def test_chunked_parsing_stores_what_one_process_stores(submit, recent, settings
     counts, rejected, events, rollups, filtered = stored(alone)
     assert counts[0] == fmt
     assert counts[5] > 20 and counts[4] > 5 and counts[3] > 5  # the log has bad, filtered and repeated lines
+    assert counts[1] == sum(counts[2:8])  # every line is one of accepted .. not_traffic
     assert {r["reason"] for r in rejected} >= {f"line longer than {settings.LOG_MAX_LINE_CHARS} characters"}
     assert stored(chunked) == (counts, rejected, events, rollups, filtered)
     assert sum(p.events for p in PortDay.objects.all()) == 2 * sum(r[4] for r in rollups)
@@ -225,12 +236,12 @@ def test_parselog_lines_are_orjson_of_each_event():
         ParsedEvent(2, at, "2001:db8::1", "2001:db8::2", odd, None, None, odd, 3),
         ParsedEvent(3, at.replace(microsecond=0), "203.0.113.5", "198.51.100.7", "icmp", 8, 0),
     ]
-    results = [events[0], Skipped(9, "allowed"), *events[1:], Rejection(4, "bad", "x")]
+    results = [events[0], Skipped(9, "allowed traffic"), *events[1:], Rejection(4, "bad", "x")]
     out, errors, n, rejected, skipped = printed(results)
     assert out.split(b"\n") == [orjson.dumps(e) for e in events] + [b""]
-    assert (n, rejected, skipped) == (3, 1, 1)
+    assert (n, rejected, skipped) == (3, 1, {"allowed traffic": 1})
     assert errors == "line 4: bad: x\n"
-    assert printed([]) == (b"", "", 0, 0, 0)
+    assert printed([]) == (b"", "", 0, 0, {})
 
 
 @pytest.mark.parametrize("packing", ["text", "gzip", "zip"])
@@ -257,7 +268,7 @@ def test_parselog_reads_standard_input(tmp_path, recent, packing):
     )
     assert done.returncode == 0, done.stderr
     assert [json.loads(line)["target_port"] for line in done.stdout.splitlines()] == [22, 23]
-    assert b"format iptables: 2 events" in done.stderr
+    assert b"format iptables: 2 lines: 2 events, 0 allowed traffic" in done.stderr
 
 
 def test_a_pipe_past_the_size_limit_is_refused_while_spooling():

@@ -47,7 +47,7 @@ def test_an_auth_log_stores_the_attempts_and_skips_the_login(submit, recent):
         f"{syslog} web1 sshd[4243]: pam_unix(sshd:session): session opened for user alice(uid=1000)\n"
     )
     sub = submit(user, text=log)
-    assert (sub.detected_format, sub.lines, sub.rejected, sub.skipped) == ("sshd", 4, 0, 2)
+    assert (sub.detected_format, sub.lines, sub.rejected, sub.allowed, sub.not_traffic) == ("sshd", 4, 0, 1, 1)
     # The two lines of one attempt are one event: same second, same source port.
     assert stored(user) == [(recent, "45.33.17.9", 51234, THIS_HOST, 22, "tcp")]
 
@@ -62,7 +62,7 @@ def test_a_fail2ban_log_stores_the_bans(submit, recent):
         f"{stamp} fail2ban.actions        [812]: NOTICE  [sshd] Unban 89.248.165.7\n"
     )
     sub = submit(user, text=log)
-    assert (sub.detected_format, sub.accepted, sub.skipped, sub.rejected) == ("fail2ban_log", 2, 2, 0)
+    assert (sub.detected_format, sub.accepted, sub.not_traffic, sub.rejected) == ("fail2ban_log", 2, 2, 0)
     assert stored(user) == [
         (recent, "45.33.17.9", None, THIS_HOST, 22, "tcp"),
         (recent, "185.220.101.4", None, THIS_HOST, 80, "tcp"),
@@ -81,5 +81,5 @@ def test_a_cowrie_log_stores_one_event_per_session(submit, recent):
         f'{{"eventid":"cowrie.session.closed","duration":2.5,{common}}}\n'
     )
     sub = submit(user, text=log)
-    assert (sub.detected_format, sub.accepted, sub.skipped, sub.rejected) == ("cowrie", 1, 3, 0)
+    assert (sub.detected_format, sub.accepted, sub.not_traffic, sub.rejected) == ("cowrie", 1, 3, 0)
     assert stored(user) == [(recent, "45.33.17.9", 51234, "100.70.4.2", 2222, "tcp")]

@@ -161,6 +161,17 @@ def test_confirmation_after_processing_once_and_only_when_wanted(recent):
     assert len(mail.outbox) == 1
 
 
+def test_the_confirmation_counts_each_kind_and_warns_when_most_lines_were_rejected(recent):
+    user = UserFactory()
+    body = iptables_line(recent, prefix="[UFW ALLOW] ") + "junk line\n" + iptables_line(recent, src="1.2.3.999") * 3
+    (submission,) = receive_mail(message(user, body=body)).submissions
+    ingest_submission(submission.pk)
+    assert outbox.deliver() == 1
+    text = mail.outbox[0].body
+    assert "Allowed traffic: 1\nNot traffic records: 1\nRejected or unrecognised: 3\n" in text
+    assert "Most lines were rejected or not recognised" in text
+
+
 def test_a_confirmation_whose_task_was_lost_is_sent_by_the_sweep(recent):
     from incidents import ingest
     from incidents.mail_intake import confirm_finished

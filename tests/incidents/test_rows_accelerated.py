@@ -89,7 +89,11 @@ events = st.builds(
 rejections = st.builds(
     Rejection, lineno=st.integers(1, 10**6), reason=st.sampled_from(["bad", "nul\x00"]), line=st.text(max_size=5)
 )
-skips = st.builds(Skipped, lineno=st.integers(1, 10**6), reason=st.just("allowed traffic"))
+skips = st.builds(
+    Skipped,
+    lineno=st.integers(1, 10**6),
+    reason=st.sampled_from(["allowed traffic", "allowed traffic: session end", "not a traffic record: header"]),
+)
 # Repeats matter: draw events from a short list again and again.
 results = st.lists(st.sampled_from(range(12)), max_size=120).flatmap(
     lambda picks: st.tuples(
@@ -111,6 +115,7 @@ def snapshot(counts: Counts) -> dict:
     state = {f.name: getattr(counts, f.name) for f in dataclasses.fields(counts)}
     state = {name: [*value] if isinstance(value, list) else value for name, value in state.items()}
     state["filtered_by"] = list(counts.filtered_by.items())
+    state["skipped_by"] = list(counts.skipped_by.items())
     return {name: tagged(value) for name, value in state.items()}
 
 
@@ -204,7 +209,7 @@ def test_explicit_mixture():
         Rejection(4, "unreadable", "x\x00y"),
         ParsedEvent(5, STAMPS[3], "203.0.113.5", "198.51.100.2", "icmp", None, None, "", 1),
         ParsedEvent(6, TWINS[1], "2001:db8::1", "198.51.100.2", "tcp", 1, 22, "SA", 3),
-        None,  # anything else counts as skipped
+        Skipped(7, "not a traffic record: header"),
     ]
     got = same(items, rows_at_once=2, start={"lines": 10, "first_time": STAMPS[2]})
     (first, at_first), (second, at_second) = got["chunks"]
@@ -216,8 +221,9 @@ def test_explicit_mixture():
     assert (at_first["lines"], at_first["repeated"], at_first["staged"], at_first["rejected"]) == (15, 1, 2, 1)
     assert (at_first["first_time"], at_first["last_time"]) == ((STAMPS[0], 0), (STAMPS[3], 3))
     assert second.startswith(f"7\t{TWINS[1].isoformat()}\t42\t2001:db8::1\t1\t198.51.100.2\t22\ttcp\tSA\t3\t")
-    assert (at_second["lines"], at_second["skipped"], at_second["staged"]) == (17, 2, 3)
-    assert (got["counts"]["lines"], got["counts"]["repeated"], got["counts"]["skipped"]) == (17, 1, 2)
+    skipped_by = [("allowed traffic", 1), ("not a traffic record: header", 1)]
+    assert (at_second["lines"], at_second["skipped_by"], at_second["staged"]) == (17, skipped_by, 3)
+    assert (got["counts"]["lines"], got["counts"]["repeated"], got["counts"]["skipped_by"]) == (17, 1, skipped_by)
 
 
 @built

@@ -1,7 +1,8 @@
 """Parse a log and print what the portal would store, without storing anything.
 
 Events go to standard output as JSON lines; rejected lines go to standard
-error with their numbers and reasons, then a summary. A large log in a
+error with their numbers and reasons, then a summary: each count, and the
+lines set aside (allowed traffic, not traffic records) by reason. A large log in a
 format whose lines read alone is parsed in chunks by helper processes, as
 the worker does; the output is the same, in the same order.
 """
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.ingest_chunks import LogChunks
+from incidents.ingest_rows import Counts
 from incidents.logfile import LogFileError, mark_too_long, open_binary, split_lines
 from incidents.normalise import parse_lines, too_long_rejections
 from incidents.parallel import ChunkPool
@@ -29,10 +31,10 @@ _BETWEEN = b'},{"lineno":'
 _BETWEEN_LINES = b'}\n{"lineno":'
 
 
-def printed(results) -> tuple[bytes, str, int, int, int]:
-    """Events as JSON lines, rejections as text, and how many of each
-    (events, rejected, skipped)."""
-    events, errors, skipped = [], [], 0
+def printed(results) -> tuple[bytes, str, int, int, dict[str, int]]:
+    """Events as JSON lines, rejections as text, how many of each, and the
+    skipped lines by reason (events, rejected, skipped_by)."""
+    events, errors, skipped = [], [], {}
     add = events.append
     for result in results:
         kind = type(result)
@@ -41,7 +43,7 @@ def printed(results) -> tuple[bytes, str, int, int, int]:
         elif kind is Rejection:
             errors.append(f"line {result.lineno}: {result.reason}: {result.line[:200]}\n")
         else:
-            skipped += 1
+            skipped[result.reason] = skipped.get(result.reason, 0) + 1
     # orjson writes the slotted dataclass and its UTC datetime natively.
     out = orjson.dumps(events)[1:-1].replace(_BETWEEN, _BETWEEN_LINES) + b"\n" if events else b""
     return out, "".join(errors), len(events), len(errors), skipped
@@ -68,7 +70,8 @@ class Command(BaseCommand):
             raise CommandError(f"unknown time zone {timezone!r}") from None
         ctx = ParseContext(tz=tz, received_at=datetime.now(UTC))
         out, err = sys.stdout.buffer, sys.stderr
-        events = rejected = skipped = 0
+        events = rejected = 0
+        skipped = Counts()
         too_long: list[int] = []
         try:
             raw = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
@@ -80,7 +83,9 @@ class Command(BaseCommand):
                 for data, errors, e, r, s, long in self._chunks(log, format or ""):
                     out.write(data)
                     err.write(errors)
-                    events, rejected, skipped = events + e, rejected + r, skipped + s
+                    events, rejected = events + e, rejected + r
+                    for reason, lines in s.items():
+                        skipped.count_skipped(reason, lines)
                     too_long.extend(long)
             except (LogFileError, UnknownFormat) as exc:
                 raise CommandError(str(exc)) from None
@@ -88,7 +93,7 @@ class Command(BaseCommand):
             rejected += 1
             err.write(f"line {result.lineno}: {result.reason}\n")
         out.flush()
-        err.write(f"format {log.parser.name}: {events} events, {skipped} skipped, {rejected} rejected\n")
+        err.write(summary(log.parser.name, events, rejected, skipped))
 
     def _chunks(self, log: LogChunks, declared_format: str):
         if log.parallel:
@@ -105,7 +110,19 @@ class Command(BaseCommand):
         log.parser, results = parse_lines(reader, log.ctx, declared_format)
         for batch in _batches(results, 2000):
             yield (*printed(batch), [])
-        yield b"", "", 0, 0, 0, reader.too_long
+        yield b"", "", 0, 0, {}, reader.too_long
+
+
+def summary(parser_name: str, events: int, rejected: int, skipped: Counts, reasons_shown: int = 20) -> str:
+    lines = events + rejected + sum(skipped.skipped_by.values())
+    text = [
+        f"format {parser_name}: {lines} lines: {events} events, {skipped.allowed} allowed traffic, "
+        f"{skipped.not_traffic} not traffic records, {rejected} rejected or unrecognised\n"
+    ]
+    text.extend(f"  {reason}: {n}\n" for reason, n in skipped.skipped_reasons(reasons_shown).items())
+    if rejected * 2 > lines:
+        text.append(f"warning: most lines ({rejected} of {lines}) were rejected or not recognised\n")
+    return "".join(text)
 
 
 def _batches(results, size: int):

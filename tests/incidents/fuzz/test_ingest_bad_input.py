@@ -79,7 +79,8 @@ def ingested(submission: Submission) -> Submission:
     added = rollup_events(submission.user) - before
     if submission.status == Submission.Status.DONE:
         s = submission
-        assert s.lines == s.accepted + s.duplicate + s.filtered + s.rejected + s.skipped
+        assert s.lines == s.accepted + s.duplicate + s.filtered + s.rejected + s.allowed + s.not_traffic
+        assert s.skipped == s.allowed + s.not_traffic == sum(s.skipped_reasons.values())
         assert stored.count() == s.accepted + s.filtered
         assert added == (stored.filter(filter_reason="").aggregate(total=Sum("count"))["total"] or 0)
         assert len(s.rejected_lines) == min(s.rejected, Submission.MAX_REJECTED_KEPT)

@@ -115,7 +115,7 @@ def test_bad_lines_are_rejected_with_reason_and_line_number_and_good_lines_kept(
     assert [r.lineno for r in results] == list(range(1, 13))
     assert isinstance(results[0], ParsedEvent)
     assert isinstance(results[-1], ParsedEvent)
-    assert results[10] == Skipped(11, "comment")
+    assert results[10] == Skipped(11, "not a traffic record: comment")
     reasons = [r.reason for r in results[1:10]]
     assert all(isinstance(r, Rejection) for r in results[1:10])
     assert reasons == [

@@ -22,7 +22,7 @@ ctx = partial(make_ctx, tz=BERLIN, received=RECEIVED)
 
 def test_header_is_skipped_and_a_denied_row_becomes_an_event():
     header, event = parse_all(parser, [HEADER, DENY], ctx())
-    assert header == Skipped(1, "header")
+    assert header == Skipped(1, "not a traffic record: header")
     assert event == ParsedEvent(
         lineno=2,
         time=datetime(2026, 11, 20, 14, 3, 11, tzinfo=UTC),
@@ -124,7 +124,7 @@ def test_bad_rows_are_rejected_with_reason_and_line_number_and_good_rows_kept():
         "unreadable time stamp 'yesterday'",
         "expected 8 columns as in the header, found 7",
     ]
-    assert results[7:9] == [Skipped(9, "comment"), Skipped(10, "header")]
+    assert results[7:9] == [Skipped(9, "not a traffic record: comment"), Skipped(10, "not a traffic record: header")]
 
 
 def test_missing_required_columns_reject_every_row_with_the_reason():

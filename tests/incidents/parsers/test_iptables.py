@@ -115,7 +115,7 @@ def test_user_prefixes_and_no_prefix_are_events(prefix):
         ("iptables accept ", "allowed traffic"),
         ("[WAN_IN-10-A]", "allowed traffic"),
         ("filter_IN_public_ALLOW: ", "allowed traffic"),
-        ("[UFW AUDIT] ", "audit entry (logged before the firewall decided)"),
+        ("[UFW AUDIT] ", "not a traffic record: audit entry (logged before the firewall decided)"),
     ],
 )
 def test_allowed_and_audit_lines_are_skipped(prefix, reason):
@@ -226,7 +226,9 @@ def test_bad_lines_are_rejected_with_reason_and_line_number_and_good_lines_kept(
 
 def test_other_syslog_noise_is_skipped():
     noise = "Nov 22 10:00:03 web01 sshd[1234]: Failed password for root from 192.0.2.4 port 11111 ssh2"
-    assert parse_all(parser, [noise, "\n", UFW_BLOCK], ctx())[0] == Skipped(1, "not a firewall line")
+    assert parse_all(parser, [noise, "\n", UFW_BLOCK], ctx())[0] == Skipped(
+        1, "not a traffic record: not a firewall line"
+    )
     assert [r.lineno for r in parse_all(parser, [noise, "\n", UFW_BLOCK], ctx())] == [1, 3]
 
 

@@ -54,9 +54,10 @@ def test_prefixes_naming_an_accept_are_skipped(prefix):
     assert parse_one(parser, with_prefix(prefix), ctx()) == Skipped(1, "allowed traffic")
 
 
-def test_prefix_naming_neither_is_skipped_with_the_prefix_in_the_reason():
-    assert parse_one(parser, with_prefix("cs-filter"), ctx()) == Skipped(
-        1, "log prefix 'cs-filter' does not say drop, reject, block or deny"
+def test_prefix_naming_neither_is_rejected_with_the_prefix_in_the_reason():
+    line = with_prefix("cs-filter")
+    assert parse_one(parser, line, ctx()) == Rejection(
+        1, "log prefix 'cs-filter' does not say drop, reject, block or deny", line
     )
 
 
@@ -188,7 +189,7 @@ def test_bad_lines_are_rejected_with_reason_and_line_number_and_good_lines_kept(
     assert [r.lineno for r in results] == list(range(1, 9))
     assert isinstance(results[0], ParsedEvent)
     assert isinstance(results[-1], ParsedEvent)
-    assert results[6] == Skipped(7, "not a firewall line")
+    assert results[6] == Skipped(7, "not a traffic record: not a firewall line")
     assert all(isinstance(r, Rejection) for r in results[1:6])
     assert [r.reason for r in results[1:6]] == [
         "invalid IPv4 address '203.0.113.500'",

@@ -153,7 +153,7 @@ def test_pass_is_skipped_as_allowed_traffic(line):
 @pytest.mark.parametrize("action", ["rdr", "nat", "binat", "scrub", "match"])
 def test_non_block_actions_are_skipped_with_the_action_named(action):
     result = parse_one(parser, PFSENSE_SYN.replace(",block,", f",{action},"), ctx())
-    assert result == Skipped(1, f"'{action}' entry, not a block")
+    assert result == Skipped(1, f"not a traffic record: '{action}' entry, not a verdict")
 
 
 @pytest.mark.parametrize("action", ["reject", "synproxy-drop"])

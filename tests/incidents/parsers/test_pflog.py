@@ -294,7 +294,7 @@ def test_header_variants(header):
 def test_pass_is_allowed_traffic_and_match_rules_are_not_blocks():
     assert parse_all(parser, [OSSEC_WRAPPED_PASS, MATCH_RULE, FREEBSD_TTTT.replace("block in", "pass out")], ctx()) == [
         Skipped(1, "allowed traffic"),
-        Skipped(2, "'match' entry, not a block"),
+        Skipped(2, "not a traffic record: 'match' entry, not a verdict"),
         Skipped(3, "allowed traffic"),
     ]
 

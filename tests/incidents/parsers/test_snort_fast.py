@@ -244,7 +244,7 @@ def test_syslog_icmp_and_iso_stamp_with_offset():
 
 def test_syslog_lines_that_are_not_alerts_are_skipped():
     result = parse_one(parser, "Nov 22 10:00:00 ids snort[123]: Commencing packet processing (pid=123)", ctx())
-    assert result == Skipped(1, "not an IDS alert")
+    assert result == Skipped(1, "not a traffic record: not an IDS alert")
 
 
 def test_decoder_event_without_addresses_is_skipped():
@@ -252,7 +252,7 @@ def test_decoder_event_without_addresses_is_skipped():
         "11/22/2026-10:00:01.123456  [**] [1:2200003:2] SURICATA IPv4 truncated packet [**] "
         "[Classification: (null)] [Priority: 3] [**] [Raw pkt: 00 1B 17 00 01 18 00 03 2D 3F E5 63 08 00 ]"
     )
-    assert parse_one(parser, line, ctx()) == Skipped(1, "alert without IP addresses")
+    assert parse_one(parser, line, ctx()) == Skipped(1, "not a traffic record: alert without IP addresses")
 
 
 def test_bad_lines_are_rejected_with_reason_and_good_lines_around_them_kept():

@@ -21,6 +21,7 @@ from incidents.parsers.suricata_eve import parser
 from tests.incidents.parsers.helpers import make_ctx, parse_all, parse_one
 
 RECEIVED = datetime(2026, 11, 23, tzinfo=UTC)
+SECOND_RECORD = "not a traffic record: second record of a dropped packet (counted once)"
 
 DOCS_ALERT = (
     '{"timestamp":"2017-04-07T22:24:37.251547+0100","flow_id":586497171462735,"pcap_cnt":53381,'
@@ -127,7 +128,7 @@ def test_alert_is_an_event_whatever_its_action(action):
 
 @pytest.mark.parametrize("line", NOT_ALERTS, ids=lambda line: orjson.loads(line)["event_type"])
 def test_other_event_types_are_skipped(line):
-    assert parse_one(parser, line, ctx()) == Skipped(1, "not an alert")
+    assert parse_one(parser, line, ctx()) == Skipped(1, "not a traffic record: not an alert")
 
 
 def test_drop_record_is_an_event_with_the_packet_flags():
@@ -180,7 +181,7 @@ def test_numeric_protocol_and_portless_protocols():
 def test_alert_without_addresses_is_skipped():
     assert parse_one(
         parser, record(src_ip=None, dest_ip=None, src_port=None, dest_port=None, proto=None), ctx()
-    ) == Skipped(1, "alert without IP addresses")
+    ) == Skipped(1, "not a traffic record: alert without IP addresses")
 
 
 def test_bad_lines_are_rejected_with_reason_and_good_lines_around_them_kept():
@@ -224,9 +225,9 @@ def test_blocked_alert_and_drop_record_of_one_packet_count_once():
     allowed = record(alert={"action": "allowed", "signature_id": 2001219})
     results = parse_all(parser, [blocked, allowed, drop, other_packet], ctx())
     assert [type(r).__name__ for r in results] == ["ParsedEvent", "ParsedEvent", "Skipped", "ParsedEvent"]
-    assert results[2] == Skipped(3, "same dropped packet as line 1")
+    assert results[2] == Skipped(3, SECOND_RECORD)
     # Either order: the drop record may be written first.
-    assert parse_all(parser, [drop, blocked], ctx())[1] == Skipped(2, "same dropped packet as line 1")
+    assert parse_all(parser, [drop, blocked], ctx())[1] == Skipped(2, SECOND_RECORD)
     # Line by line there is no pairing.
     assert isinstance(parser.parse_line(3, drop, ctx()), ParsedEvent)
 

@@ -54,10 +54,10 @@ def events(lines, context=None):
 def test_a_windows_10_log_with_headers():
     results = parse_all(parser, [*HEADER, SMB_SYN], ctx())
     assert results == [
-        Skipped(1, "header"),
-        Skipped(2, "header"),
-        Skipped(3, "header"),
-        Skipped(4, "header"),
+        Skipped(1, "not a traffic record: header"),
+        Skipped(2, "not a traffic record: header"),
+        Skipped(3, "not a traffic record: header"),
+        Skipped(4, "not a traffic record: header"),
         ParsedEvent(
             lineno=6,
             time=datetime(2022, 1, 31, 12, 24, 51, tzinfo=UTC),
@@ -184,7 +184,7 @@ def test_bad_lines_are_rejected_with_reason_and_line_number_and_good_lines_kept(
 
 def test_byte_order_mark_before_the_first_header_is_ignored():
     results = parse_all(parser, ["\ufeff#Version: 1.5", *HEADER[1:], SMB_SYN], ctx())
-    assert results[0] == Skipped(1, "header")
+    assert results[0] == Skipped(1, "not a traffic record: header")
     assert isinstance(results[-1], ParsedEvent)
 
 
