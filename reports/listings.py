@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from incidents.trust.selectors import counting_join, known_networks_overlapping
+from incidents.trust.selectors import counting_join, known_for_listing
 from portal import outbox
 from portal.models import OutboundMail
 
@@ -294,20 +294,6 @@ def current_listing(network: str) -> dict | None:
     return None
 
 
-def known_for(address: str, network: str):
-    """The known network that keeps ``address`` or its /24 off the list: one
-    containing the address itself, or one that speaks for the /24 (a
-    published list's single address speaks only for itself)."""
-    ip = ipaddress.ip_network(address, strict=False)
-    found = []
-    for known in known_networks_overlapping([network]):
-        inside = ipaddress.ip_network(known.network)
-        single = inside.prefixlen == inside.max_prefixlen
-        if (ip.prefixlen == 32 and ip.subnet_of(inside)) or known.origin != "package" or not single:
-            found.append((-inside.prefixlen, known.is_scanner, known))
-    return min(found, key=lambda f: f[:2])[2] if found else None
-
-
 def _iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -329,7 +315,7 @@ def explain(address: str) -> Explanation:
                 "since it is never a real source on the Internet.",
                 rule=rule,
             )
-    known = known_for(address, network)
+    known = known_for_listing(address, network)
     if known is not None:
         what = "a research scanner" if known.is_scanner else "well-known infrastructure"
         return Explanation(network, "never", f"Never listed: {what} ({known.name}; from {known.source}).", rule=rule)

@@ -36,6 +36,13 @@ PROTOCOL_NUMBERS = {v: k for k, v in PROTOCOL_NAMES.items()}
 PROTOCOL_ALIASES = {"ipv6-icmp": "icmpv6", "icmp6": "icmpv6", "icmp-v6": "icmpv6"}
 
 
+def this_host(source: str) -> str:
+    """The target of a log that never names its own host's address (auth.log,
+    fail2ban.log): RFC 1122's "this host", of the source's family. The portal
+    filters and ranks by source, so one such target per reporter is enough."""
+    return "::" if ":" in source else "0.0.0.0"  # noqa: S104 (an address we store, not one we bind)
+
+
 class LineError(ValueError):
     """Raised inside a parser for a line that cannot be used; the message is
     the reason shown to the user next to the line number."""

@@ -35,9 +35,18 @@ from __future__ import annotations
 
 import re
 
-from . import _syslog
-from .base import LineError, ParseContext, ParsedEvent, Parser, ParseResult, Skipped, check_ip, parse_iso_time
-from .sshd import THIS_HOST_V4, THIS_HOST_V6
+from ._syslog import split
+from .base import (
+    LineError,
+    ParseContext,
+    ParsedEvent,
+    Parser,
+    ParseResult,
+    Skipped,
+    check_ip,
+    parse_iso_time,
+    this_host,
+)
 
 # First word of a jail name -> the first port of the stock jail.conf's
 # "port =" line for the jails starting with it; the web applications that
@@ -137,7 +146,7 @@ class Fail2banParser(Parser):
             stamp, _logger, level, message = m.groups()
             when = None
         else:
-            parts = _syslog.split(line)
+            parts = split(line)
             if parts is None or not parts.program.startswith("fail2ban"):
                 if line.lstrip().startswith("#"):
                     return Skipped(lineno, "not a traffic record: comment")
@@ -170,7 +179,7 @@ class Fail2banParser(Parser):
             lineno=lineno,
             time=when.time(ctx) if when is not None else parse_iso_time(stamp, ctx),
             source_ip=source,
-            target_ip=THIS_HOST_V6 if ":" in source else THIS_HOST_V4,
+            target_ip=this_host(source),
             protocol="tcp",
             target_port=jail_port(jail),
         )

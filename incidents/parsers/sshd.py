@@ -44,12 +44,21 @@ from __future__ import annotations
 
 import re
 
-from . import _syslog
-from .base import LineError, ParseContext, ParsedEvent, Parser, ParseResult, Skipped, check_count, check_ip, check_port
+from ._syslog import SyslogLine, is_journal_marker, split
+from .base import (
+    LineError,
+    ParseContext,
+    ParsedEvent,
+    Parser,
+    ParseResult,
+    Skipped,
+    check_count,
+    check_ip,
+    check_port,
+    this_host,
+)
 
 SSH_PORT = 22
-THIS_HOST_V4 = "0.0.0.0"  # noqa: S104 (an address we store, not one we bind)
-THIS_HOST_V6 = "::"
 
 _PROGRAMS = frozenset({"sshd", "sshd-session", "sshd-auth"})
 # Detection: the tag of a syslog line from sshd or from what else auth.log
@@ -129,13 +138,13 @@ def _unmapped(address: str) -> str:
     return address
 
 
-def _event(lineno: int, line: _syslog.SyslogLine, ctx: ParseContext, source: str, sport: str | None, count: int = 1):
+def _event(lineno: int, line: SyslogLine, ctx: ParseContext, source: str, sport: str | None, count: int = 1):
     src = check_ip(_unmapped(source))
     return ParsedEvent(
         lineno=lineno,
         time=line.time(ctx),
         source_ip=src,
-        target_ip=THIS_HOST_V6 if ":" in src else THIS_HOST_V4,
+        target_ip=this_host(src),
         protocol="tcp",
         source_port=check_port(sport),
         target_port=SSH_PORT,
@@ -148,12 +157,12 @@ class SshdParser(Parser):
     label = "OpenSSH server log (auth.log, secure, journalctl)"
 
     def matches(self, line: str) -> bool:
-        return _TAG.search(line, 0, 120) is not None and _syslog.split(line) is not None
+        return _TAG.search(line, 0, 120) is not None and split(line) is not None
 
     def parse_line(self, lineno: int, line: str, ctx: ParseContext) -> ParseResult | None:
-        parts = _syslog.split(line)
+        parts = split(line)
         if parts is None:
-            if _syslog.is_journal_marker(line):
+            if is_journal_marker(line):
                 return Skipped(lineno, "not a traffic record: journal marker")
             if line.lstrip().startswith("#"):
                 return Skipped(lineno, "not a traffic record: comment")

@@ -11,12 +11,12 @@ infrastructure" is written once:
 
 import functools
 import hashlib
+import ipaddress
 import operator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Case, F, Q, When
-from netfields.functions import Masklen
+from django.db.models import Q
 
 from .models import KnownNetwork, ReporterStanding
 
@@ -88,22 +88,38 @@ class Known:
     def is_scanner(self) -> bool:
         return self.kind == KnownNetwork.Kind.SCANNER
 
+    @property
+    def speaks_for_network(self) -> bool:
+        """_SPEAKS_FOR_NETWORK, for one row in hand."""
+        net = ipaddress.ip_network(self.network)
+        return net.prefixlen < net.max_prefixlen or self.origin != KnownNetwork.Origin.PACKAGE
+
+
+def _most_specific(found: list[Known]) -> Known | None:
+    """The longest prefix; infrastructure before a scanner where two are as long."""
+    return min(found, key=lambda k: (-ipaddress.ip_network(k.network).prefixlen, k.is_scanner), default=None)
+
 
 def known_network(address: str, *, network: bool = False) -> Known | None:
     """The most specific known network overlapping ``address`` (an address,
-    or a network: then also the known networks inside it), infrastructure
-    before scanners where two are as specific; None when none is known.
-    With ``network``, only rows that speak for a network (known_network_sql)."""
-    rows = KnownNetwork.objects.filter(network__net_overlaps=address).annotate(bits=Masklen("network"))
-    if network:
-        single = 128 if ":" in address else 32
-        rows = rows.filter(Q(bits__lt=single) | ~Q(origin=KnownNetwork.Origin.PACKAGE))
-    row = (
-        rows.order_by(F("bits").desc(), Case(When(kind=KnownNetwork.Kind.SCANNER, then=1), default=0))
-        .values_list("network", "kind", "name", "source", "origin")
-        .first()
-    )
-    return Known(str(row[0]), *row[1:]) if row else None
+    or a network: then also the known networks inside it); None when none is
+    known. With ``network``, only rows that speak for a network."""
+    found = known_networks_overlapping([address])
+    return _most_specific([k for k in found if k.speaks_for_network] if network else found)
+
+
+def known_for_listing(address: str, network: str) -> Known | None:
+    """The known network that keeps ``address`` or its block-list network
+    off the list: one containing the address itself, or one that speaks for
+    the network (a published list's single address speaks only for itself)."""
+    ip = ipaddress.ip_network(address, strict=False)
+
+    def keeps_off(known: Known) -> bool:
+        inside = ipaddress.ip_network(known.network)
+        itself = ip.prefixlen == ip.max_prefixlen and ip.version == inside.version and ip.subnet_of(inside)
+        return itself or known.speaks_for_network
+
+    return _most_specific([k for k in known_networks_overlapping([network]) if keeps_off(k)])
 
 
 def public_k() -> int:

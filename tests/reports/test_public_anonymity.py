@@ -93,7 +93,9 @@ def test_ports_and_hours_appear_once_k_independent_reporters_saw_the_source(api,
     answer = ip_answer(api, PROBER)
     assert (answer["shown"], answer["note"], answer["reporters"], answer["events"]) == (True, None, 3, 3)
     assert [(p["name"], p["reporters"]) for p in answer["ports"]] == [("tcp/22", 3)]
-    assert [(d["day"], d["events"], d["reporters"]) for d in answer["daily"]] == [(recent.date().isoformat(), 3, 3)]
+    # The sightings' own day: 40 minutes before "recent", which is another day just after midnight.
+    day = (recent - timedelta(minutes=40)).date().isoformat()
+    assert [(d["day"], d["events"], d["reporters"]) for d in answer["daily"]] == [(day, 3, 3)]
     hour = (recent - timedelta(minutes=38)).replace(minute=0, second=0)  # the third reporter's sighting
     assert datetime.fromisoformat(answer["first_seen"]) == datetime.fromisoformat(answer["last_seen"]) == hour
     page = client.get(reverse("public-ip", args=[PROBER])).content.decode()

@@ -6,6 +6,7 @@ from django.utils import timezone
 from incidents.models import SourceDay, Submission
 from incidents.trust.standings import standings_refresh
 from tests.factories import UserFactory
+from tests.rollup_rows import seen
 
 
 @pytest.fixture(autouse=True)
@@ -54,21 +55,7 @@ BACKGROUND = [f"{60 + i}.{i}.3.4" for i in range(40)]  # forty public /16s
 
 def background(reporter, day, sources=BACKGROUND, port=22):
     """What a real firewall sees: sources that others see too."""
-    at = datetime.combine(day, time(9), tzinfo=UTC)
-    SourceDay.objects.bulk_create(
-        SourceDay(
-            day=day,
-            source_ip=s,
-            reporter=reporter,
-            protocol="tcp",
-            target_port=port,
-            events=1,
-            target_ips=["100.70.0.1"],
-            first_seen=at,
-            last_seen=at,
-        )
-        for s in sources
-    )
+    SourceDay.objects.bulk_create(seen(day, s, reporter.pk, port, hour=9) for s in sources)
 
 
 @pytest.fixture

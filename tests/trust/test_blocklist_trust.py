@@ -61,7 +61,8 @@ def test_one_fresh_account_with_invented_lines_lists_nothing(submit, refresh, se
     sources = ["8.8.8.8", "1.1.1.1", "13.107.42.14"]
     ports = range(20, 40)
     targets = [f"100.71.0.{n}" for n in range(1, 65)]
-    log = "".join(dshield_lines(day, sources, ports, targets) for day in [*WINDOW, TODAY])
+    # Four whole past days (noon today may still be ahead): the window and the day before it.
+    log = "".join(dshield_lines(day, sources, ports, targets) for day in [*WINDOW, TODAY - timedelta(days=4)])
     sub = submit(attacker, text=log, fmt="dshield")
     assert sub.accepted == 15360
     refresh()
