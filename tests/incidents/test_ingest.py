@@ -200,7 +200,9 @@ def test_partly_overlapping_log_adds_only_the_new_events(submit, recent):
 def test_rollups_are_the_same_when_partial_rollups_spill(submit, recent, monkeypatch):
     from incidents import ingest
 
-    lines = [iptables_line(recent - timedelta(seconds=i), src=f"45.1.{i % 7}.1", dpt=20 + i % 5) for i in range(9000)]
+    # Two and a half hours of lines, kept within one UTC day so that they make one day's rollups.
+    noon = (recent - timedelta(days=1)).replace(hour=12, minute=0, second=0)
+    lines = [iptables_line(noon - timedelta(seconds=i), src=f"45.1.{i % 7}.1", dpt=20 + i % 5) for i in range(9000)]
     log = "".join(lines)
     calm, spilling = UserFactory(), UserFactory()
     submit(calm, text=log)
